@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// The npx entry point: runs the compiled CLI (npm's prepare step builds dist/).
+import { existsSync } from 'node:fs';
+
+const entry = new URL('../../dist/harness/cli/main.js', import.meta.url);
+if (!existsSync(entry)) {
+  process.stderr.write("virtio-net-conformance: the CLI is not built; run 'npm run build' (npm install runs it)\n");
+  process.exit(3);
+}
+// A closed pipe (`| head`) ends output quietly instead of crashing.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
+const { main } = await import(entry.href);
+process.exitCode = await main(process.argv.slice(2));
