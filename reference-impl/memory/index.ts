@@ -1,0 +1,7 @@
+/**
+ * Guest memory and its test allocator.
+ *
+ * @module
+ */
+
+export * from './guest-memory.js';
