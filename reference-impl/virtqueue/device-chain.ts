@@ -37,6 +37,8 @@ export class DeviceChain {
   readableBytes = 0;
   /** Sum of the writable segment lengths. */
   writableBytes = 0;
+  // Fields set in the constructor are `declare`d (not emitted as class fields), so V8 records their
+  // types from the first store and typed-array accesses on the hot path need no extra map checks.
   /** Segment addresses (guest addresses below 2^32). */
   declare addr: Uint32Array;
   /** Segment lengths. */
@@ -66,6 +68,16 @@ export class DeviceChain {
     this.readableCount = 0;
     this.readableBytes = 0;
     this.writableBytes = 0;
+    this.indirect = false;
+  }
+
+  /** @internal Records the totals of a direct walk of `count` descriptors. */
+  finish(count: number, readable: number, readableBytes: number, writableBytes: number): void {
+    this.count = count;
+    this.readableCount = readable;
+    this.readableBytes = readableBytes;
+    this.writableBytes = writableBytes;
+    this.ringDescs = count;
     this.indirect = false;
   }
 

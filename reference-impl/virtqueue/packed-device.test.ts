@@ -78,6 +78,21 @@ describe('PackedDeviceQueue: valid lists', () => {
   });
 });
 
+describe('PackedDeviceQueue: chain objects', () => {
+  it('clears the indirect mark when a chain object is reused', () => {
+    const r = rig();
+    r.entry(0, { lo: r.buf, len: 5, flags: 0 });
+    r.slot(0, { lo: r.table, len: 16, id: 0, flags: A | I });
+    r.slot(1, { lo: r.buf, len: 9, id: 1, flags: A });
+    const a = expectChain(r.device.pop());
+    expect(a.indirect).toBe(true);
+    r.device.push(a, 0);
+    const b = expectChain(r.device.pop());
+    expect(b).toBe(a);
+    expect([b.id, b.indirect, b.ringDescs, b.readableBytes]).toEqual([1, false, 1, 9]);
+  });
+});
+
 describe('PackedDeviceQueue: driver errors', () => {
   const cases: [DeviceRingErrorCode, (r: ReturnType<typeof rig>) => void][] = [
     ['chain-too-long', (r) => [0, 1, 2, 3].forEach((s) => r.slot(s, { lo: r.buf, len: 4, id: 0, flags: A | N }))],

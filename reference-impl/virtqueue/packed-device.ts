@@ -26,6 +26,7 @@ import {
 } from '../../specs/virtqueue/index.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import { DeviceChain } from './device-chain.js';
+import { walkPackedIndirect } from './indirect-table.js';
 import { checkInitialIndex, checkRingLayout, type DeviceQueueOptions } from './queue-config.js';
 import { type DeviceRingError, type DeviceRingErrorCode, deviceRingError } from './ring-error.js';
 
@@ -37,6 +38,8 @@ function isAvail(flags: number, w: number): boolean {
 /** Device side of one packed virtqueue. Build it with {@link PackedDeviceQueue.create}. */
 export class PackedDeviceQueue {
   readonly format = 'packed' as const;
+  // Fields set in the constructor are `declare`d (not emitted as class fields), so V8 records their
+  // types from the first store and typed-array accesses on the hot path need no extra map checks.
   /** Queue size. */
   declare readonly size: number;
   /** VIRTIO_F_EVENT_IDX negotiated (RING_EVENT_FLAGS_DESC usable). */
@@ -64,6 +67,7 @@ export class PackedDeviceQueue {
   private failure: DeviceRingError | null = null;
   private declare readonly memSize: number;
   private readonly idHeld = new Uint8Array(0x10000);
+  private readonly pointer = new Uint32Array(5);
   // Chains are recycled last-in first-out, so the chain a pop fills is usually still in the CPU cache.
   private readonly spare: DeviceChain[] = [];
   private readonly all: DeviceChain[] = [];
@@ -106,7 +110,7 @@ export class PackedDeviceQueue {
     this.devOffWrap16 = o.deviceAddr >>> 1;
     this.devFlags16 = (o.deviceAddr >>> 1) + 1;
     this.memSize = mem.size;
-    this.reset();
+    this.init();
   }
 
   /** The sticky error, or null while the queue is healthy. */
@@ -191,7 +195,6 @@ export class PackedDeviceQueue {
     let readable = 0;
     let readableBytes = 0;
     let writableBytes = 0;
-    chain.indirect = false;
     for (;;) {
       if (count === size) return deviceRingError('packed', 'chain-too-long', slot, i);
       const d = this.desc32 + (i << 2);
@@ -203,8 +206,13 @@ export class PackedDeviceQueue {
       const len = u32[d + 2] as number;
       if ((flags & VIRTQ_DESC_F_INDIRECT) !== 0) {
         if (count > 0) return deviceRingError('packed', 'indirect-in-chain', slot, i);
-        chain.count = chain.readableCount = chain.readableBytes = chain.writableBytes = 0;
-        const err = this.walkIndirect(chain, slot, lo, hi, len, flags);
+        const pointer = this.pointer;
+        pointer[0] = slot;
+        pointer[1] = lo;
+        pointer[2] = hi;
+        pointer[3] = len;
+        pointer[4] = flags;
+        const err = walkPackedIndirect(this.mem, this.indirect, chain, slot, pointer, size);
         if (err !== null) return err;
         chain.id = u16[(d << 1) + 6] as number;
         chain.ringDescs = 1;
@@ -227,12 +235,8 @@ export class PackedDeviceQueue {
       lens[count] = len;
       count++;
       if ((flags & VIRTQ_DESC_F_NEXT) === 0) {
+        chain.finish(count, readable, readableBytes, writableBytes);
         chain.id = u16[(d << 1) + 6] as number;
-        chain.count = count;
-        chain.readableCount = readable;
-        chain.readableBytes = readableBytes;
-        chain.writableBytes = writableBytes;
-        chain.ringDescs = count;
         return null;
       }
       i++;
@@ -241,33 +245,6 @@ export class PackedDeviceQueue {
         w ^= 1;
       }
     }
-  }
-
-  private walkIndirect(chain: DeviceChain, slot: number, lo: number, hi: number, len: number, flags: number): DeviceRingError | null {
-    if (!this.indirect) return deviceRingError('packed', 'indirect-not-negotiated', slot, slot);
-    if ((flags & VIRTQ_DESC_F_NEXT) !== 0) return deviceRingError('packed', 'indirect-with-next', slot, slot);
-    if (len === 0) return deviceRingError('packed', 'indirect-table-empty', slot, slot);
-    if ((len & 15) !== 0) return deviceRingError('packed', 'indirect-len-not-multiple-of-16', slot, slot, false, `len ${len}`);
-    const mem = this.mem;
-    if (hi !== 0 || lo > mem.size - len) return deviceRingError('packed', 'address-out-of-range', slot, slot);
-    const entries = len >>> 4;
-    if (entries > this.size) return deviceRingError('packed', 'chain-too-long', slot, slot, false, `${entries} entries`);
-    chain.indirect = true;
-    let writable = false;
-    // Table entries are sequential; only WRITE is meaningful, id and other flags are ignored (`packed.indirect.any.1`).
-    for (let j = 0; j < entries; j++) {
-      const e = lo + (j << 4);
-      const alo = mem.read32(e);
-      const ahi = mem.read32(e + 4);
-      const elen = mem.read32(e + 8);
-      const eflags = mem.read16(e + 14);
-      if (elen === 0) return deviceRingError('packed', 'zero-length-descriptor', slot, j, true);
-      if (ahi !== 0 || alo > mem.size - elen) return deviceRingError('packed', 'address-out-of-range', slot, j, true);
-      if ((eflags & VIRTQ_DESC_F_WRITE) !== 0) writable = true;
-      else if (writable) return deviceRingError('packed', 'writable-before-readable', slot, j, true);
-      chain.append(alo, elen, writable);
-    }
-    return null;
   }
 
   private fail(code: DeviceRingErrorCode, head = -1, desc = -1, detail = ''): DeviceRingError {
@@ -395,6 +372,11 @@ export class PackedDeviceQueue {
    * Writes nothing to guest memory.
    */
   reset(): void {
+    this.init();
+  }
+
+  // The constructor calls init, not reset, so that subclasses overriding reset see their own fields initialised.
+  private init(): void {
     this.availPos = this.usedPos = this.initialIndex & 0x7fff;
     this.availWrap = this.usedWrap = this.initialIndex >>> 15;
     this.unsignalled = 0;

@@ -229,3 +229,20 @@ describe('PackedDriverQueue: reset and IN_ORDER', () => {
     expect(p.driver.getUsed()).toBeNull();
   });
 });
+
+describe('PackedDriverQueue: direct form', () => {
+  it('addBuffer makes one descriptor available with AVAIL set and the flags written', () => {
+    const p = makePackedPair({ size: 2 });
+    expect(p.driver.addBuffer(p.bufferAddr(0), 64, true, 1).kind).toBe('added');
+    expect(p.driver.addBuffer(p.bufferAddr(1), 12, false, 2).kind).toBe('added');
+    expect([slot(p, 0), slot(p, 1)]).toEqual([
+      { len: 64, id: 0, flags: A | W },
+      { len: 12, id: 1, flags: A },
+    ]);
+    expect(p.driver.addBuffer(p.bufferAddr(2), 12, false, 3)).toEqual({ kind: 'no-space', notify: false });
+    expect(p.driver.availPosition).toBe(packEventOffWrap(0, 0));
+    const c = pop(p);
+    p.device.push(c, 10);
+    expect(used(p)).toEqual({ token: 1, len: 10 });
+  });
+});

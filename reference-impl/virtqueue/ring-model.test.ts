@@ -68,7 +68,13 @@ function run(format: 'split' | 'packed', size: number, flags: number, start: num
           }
         }
         const token = nextToken++;
-        const r = driver.add(token);
+        let r;
+        if (total === 1 && (b & 8) !== 0) {
+          driver.stage.clear();
+          r = driver.addBuffer(addrs[0] as number, (outs[0] ?? ins[0]) as number, ins.length === 1, token);
+        } else {
+          r = driver.add(token);
+        }
         if (r.kind === 'added') {
           notPopped.push({ token, outs, ins, addrs });
           outstanding.add(token);
@@ -90,6 +96,7 @@ function run(format: 'split' | 'packed', size: number, flags: number, start: num
         expect([...c.len.subarray(0, c.count)]).toEqual([...posted.outs, ...posted.ins]);
         expect([...c.addr.subarray(0, c.count)]).toEqual(posted.addrs);
         expect(c.readableCount).toBe(posted.outs.length);
+        if (c.count === 1) expect(c.indirect).toBe(false);
         held.push({ chain: c, posted });
         break;
       }

@@ -12,6 +12,8 @@
  * they were staged in (`framing.driver.1`, `packed.sg.driver.3`).
  */
 export class SegmentStage {
+  // Fields set in the constructor are `declare`d (not emitted as class fields), so V8 records their
+  // types from the first store and typed-array accesses on the hot path need no extra map checks.
   /** Addresses of the staged out segments. */
   declare readonly outAddr: Float64Array;
   /** Lengths of the staged out segments. */

@@ -21,12 +21,15 @@ import {
 } from '../../specs/virtqueue/index.js';
 import type { GuestMemory } from '../memory/guest-memory.js';
 import { DeviceChain } from './device-chain.js';
+import { walkSplitIndirect } from './indirect-table.js';
 import { checkInitialIndex, checkRingLayout, type DeviceQueueOptions } from './queue-config.js';
 import { type DeviceRingError, type DeviceRingErrorCode, deviceRingError } from './ring-error.js';
 
 /** Device side of one split virtqueue over guest memory. Build it with {@link SplitDeviceQueue.create}. */
 export class SplitDeviceQueue {
   readonly format = 'split' as const;
+  // Fields set in the constructor are `declare`d (not emitted as class fields), so V8 records their
+  // types from the first store and typed-array accesses on the hot path need no extra map checks.
   /** Queue size. */
   declare readonly size: number;
   /** VIRTIO_F_EVENT_IDX negotiated. */
@@ -60,6 +63,7 @@ export class SplitDeviceQueue {
   private failure: DeviceRingError | null = null;
   private declare readonly memSize: number;
   private declare readonly headHeld: Uint8Array;
+  private readonly pointer = new Uint32Array(5);
   // Chains are recycled last-in first-out, so the chain a pop fills is usually still in the CPU cache.
   private readonly spare: DeviceChain[] = [];
   private readonly all: DeviceChain[] = [];
@@ -210,26 +214,20 @@ export class SplitDeviceQueue {
     let readable = 0;
     let readableBytes = 0;
     let writableBytes = 0;
-    chain.indirect = false;
+    let indirectAt = -1;
     for (;;) {
-      if (count === size) return deviceRingError('split', 'chain-loop', head, i);
+      if (count === size) return this.chainError('chain-loop', head, i);
       const d = this.desc32 + (i << 2);
       const lo = u32[d] as number;
-      const hi = u32[d + 1] as number;
       const len = u32[d + 2] as number;
       const flags = u16[(d << 1) + 6] as number;
       if ((flags & VIRTQ_DESC_F_INDIRECT) !== 0) {
-        chain.count = count;
-        chain.readableCount = readable;
-        chain.readableBytes = readableBytes;
-        chain.writableBytes = writableBytes;
-        chain.ringDescs = count + 1;
-        return this.walkIndirect(chain, head, i, lo, hi, len, flags);
+        indirectAt = i;
+        break;
       }
-      if (len === 0) return deviceRingError('split', 'zero-length-descriptor', head, i);
-      if (hi !== 0 || lo > memSize - len) return deviceRingError('split', 'address-out-of-range', head, i);
+      if (len === 0 || u32[d + 1] !== 0 || lo > memSize - len) return this.bufferError(head, i);
       if ((flags & VIRTQ_DESC_F_WRITE) !== 0) writableBytes += len;
-      else if (readable !== count) return deviceRingError('split', 'writable-before-readable', head, i);
+      else if (readable !== count) return this.chainError('writable-before-readable', head, i);
       else {
         readable = count + 1;
         readableBytes += len;
@@ -243,54 +241,34 @@ export class SplitDeviceQueue {
       lens[count] = len;
       count++;
       if ((flags & VIRTQ_DESC_F_NEXT) === 0) break;
-      const next = u16[(d << 1) + 7] as number;
-      if (next >= size) return deviceRingError('split', 'next-out-of-range', head, i, false, `next ${next}`);
-      i = next;
+      i = u16[(d << 1) + 7] as number;
+      if (i >= size) return this.chainError('next-out-of-range', head, (d - this.desc32) >>> 2);
     }
-    chain.count = count;
-    chain.readableCount = readable;
-    chain.readableBytes = readableBytes;
-    chain.writableBytes = writableBytes;
-    chain.ringDescs = count;
-    return null;
+    chain.finish(count, readable, readableBytes, writableBytes);
+    return indirectAt < 0 ? null : this.walkIndirect(chain, head, indirectAt);
   }
 
-  private walkIndirect(chain: DeviceChain, head: number, at: number, lo: number, hi: number, len: number, flags: number): DeviceRingError | null {
-    if (!this.indirect) return deviceRingError('split', 'indirect-not-negotiated', head, at);
-    if ((flags & VIRTQ_DESC_F_NEXT) !== 0) return deviceRingError('split', 'indirect-with-next', head, at);
-    if (len === 0) return deviceRingError('split', 'indirect-table-empty', head, at);
-    if ((len & 15) !== 0) return deviceRingError('split', 'indirect-len-not-multiple-of-16', head, at, false, `len ${len}`);
-    const mem = this.mem;
-    if (hi !== 0 || lo > mem.size - len) return deviceRingError('split', 'address-out-of-range', head, at);
-    const entries = len >>> 4;
-    const direct = chain.count;
+  private chainError(code: DeviceRingErrorCode, head: number, desc: number): DeviceRingError {
+    return deviceRingError('split', code, head, desc);
+  }
+
+  /** A direct buffer descriptor with len 0 or outside guest memory. */
+  private bufferError(head: number, i: number): DeviceRingError {
+    const len = this.u32[this.desc32 + (i << 2) + 2];
+    return this.chainError(len === 0 ? 'zero-length-descriptor' : 'address-out-of-range', head, i);
+  }
+
+  /** Continues a walk into the indirect table named by descriptor `at`. */
+  private walkIndirect(chain: DeviceChain, head: number, at: number): DeviceRingError | null {
+    const d = this.desc32 + (at << 2);
+    const pointer = this.pointer;
+    pointer[0] = at;
+    pointer[1] = this.u32[d] as number;
+    pointer[2] = this.u32[d + 1] as number;
+    pointer[3] = this.u32[d + 2] as number;
+    pointer[4] = this.u16[(d << 1) + 6] as number;
     // The pointing descriptor is not a buffer; direct buffers before it count (`split.indirect.driver.3`).
-    if (direct + entries > this.size) {
-      return deviceRingError('split', 'chain-too-long', head, at, false, `${direct} direct + ${entries} indirect`);
-    }
-    chain.indirect = true;
-    let writable = chain.count > chain.readableCount;
-    let j = 0;
-    // A table has `entries` distinct entries: one more step than that is a loop.
-    for (let steps = 1; ; steps++) {
-      // The table need not be aligned, so read it through the checked accessors.
-      const e = lo + (j << 4);
-      const alo = mem.read32(e);
-      const ahi = mem.read32(e + 4);
-      const elen = mem.read32(e + 8);
-      const eflags = mem.read16(e + 12);
-      if ((eflags & VIRTQ_DESC_F_INDIRECT) !== 0) return deviceRingError('split', 'nested-indirect', head, j, true);
-      if (elen === 0) return deviceRingError('split', 'zero-length-descriptor', head, j, true);
-      if (ahi !== 0 || alo > mem.size - elen) return deviceRingError('split', 'address-out-of-range', head, j, true);
-      if ((eflags & VIRTQ_DESC_F_WRITE) !== 0) writable = true;
-      else if (writable) return deviceRingError('split', 'writable-before-readable', head, j, true);
-      chain.append(alo, elen, writable);
-      if ((eflags & VIRTQ_DESC_F_NEXT) === 0) return null;
-      const next = mem.read16(e + 14);
-      if (next >= entries) return deviceRingError('split', 'next-out-of-range', head, j, true, `next ${next}`);
-      if (steps === entries) return deviceRingError('split', 'chain-loop', head, next, true);
-      j = next;
-    }
+    return walkSplitIndirect(this.mem, this.indirect, chain, head, pointer, this.size - chain.count);
   }
 
   private fail(code: DeviceRingErrorCode, head = -1, desc = -1, inIndirect = false, detail = ''): DeviceRingError {

@@ -256,3 +256,45 @@ describe('SplitDriverQueue: reset and IN_ORDER', () => {
     expect([p.driver.lastHead, desc(p, 7).next]).toEqual([6, 0]);
   });
 });
+
+describe('SplitDriverQueue: direct and staged forms', () => {
+  it('addBuffer adds one descriptor without staging, with the same refusals', () => {
+    const p = makeSplitPair({ size: 2 });
+    expect(p.driver.addBuffer(p.bufferAddr(0), 100, true, 1).kind).toBe('added');
+    expect(p.driver.addBuffer(p.bufferAddr(1), 12, false, 2).kind).toBe('added');
+    expect(desc(p, 1)).toMatchObject({ lo: p.bufferAddr(1), len: 12, flags: 0 });
+    expect(p.driver.addBuffer(p.bufferAddr(2), 12, false, 3)).toEqual({ kind: 'no-space', notify: true });
+    expect(() => p.driver.addBuffer(0, 1, true, undefined as unknown as number)).toThrow(RangeError);
+    const c = pop(p);
+    expect([c.id, c.writableBytes]).toEqual([0, 100]);
+  });
+
+  it('places readable segments first whatever order they were staged in', () => {
+    const p = makeSplitPair({ size: 8 });
+    p.driver.stage.in(p.bufferAddr(1), 64);
+    p.driver.stage.out(p.bufferAddr(0), 10);
+    p.driver.add(1);
+    expect([desc(p, 0).flags, desc(p, 1).flags]).toEqual([VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE]);
+    const c = pop(p);
+    expect([c.readableCount, c.readableBytes, c.writableBytes]).toEqual([1, 10, 64]);
+  });
+
+  it('writes addresses above 4 GiB as lo/hi halves, which the device refuses', () => {
+    const p = makeSplitPair({ size: 4 });
+    p.driver.addBuffer(2 ** 32 + 0x10, 8, true, 1);
+    expect([p.mem.read32(p.layout.descAddr), p.mem.read32(p.layout.descAddr + 4)]).toEqual([0x10, 1]);
+    expect(p.device.pop()).toMatchObject({ code: 'address-out-of-range' });
+  });
+
+  it('skips the used_event write in disableCallbacks after an interrupt with EVENT_IDX', () => {
+    const p = makeSplitPair({ size: 8, eventIdx: true });
+    p.driver.enableCallbacksPrepare();
+    p.mem.write16(p.layout.driverAddr + virtqAvailUsedEventOffset(8), 5);
+    p.driver.noteInterrupt();
+    p.driver.disableCallbacks();
+    expect(p.mem.read16(p.layout.driverAddr + virtqAvailUsedEventOffset(8))).toBe(5);
+    p.driver.enableCallbacksPrepare();
+    p.driver.disableCallbacks();
+    expect(p.mem.read16(p.layout.driverAddr + virtqAvailUsedEventOffset(8))).toBe(0);
+  });
+});
