@@ -36,9 +36,21 @@ export interface VirtioDeviceBackend {
   readonly offeredFeatures: FeatureSet;
   /**
    * Maximum size of each virtqueue; the length is the number of queues
-   * (`num_queues`). A max of 0 means "no such queue" (reads as 0).
+   * (`num_queues`, fixed for the life of the device, so the largest layout
+   * the offer allows). A max of 0 means "no such queue" (reads as 0). These
+   * are what queue_size / QueueSizeMax show until FEATURES_OK is kept.
    */
   readonly queueMaxSizes: readonly number[];
+  /**
+   * Max size of queue `index` (below `queueMaxSizes.length`) in the layout
+   * `negotiated` selects, 0 when that layout has no such queue. Consulted
+   * once per queue when FEATURES_OK is kept; from then until reset
+   * queue_size / QueueSizeMax and the size bounds follow it. Needed where
+   * the queue numbering depends on the features: net's controlq is at 2N
+   * with N = 1 unless MQ or RSS is negotiated (`net.vq.any.1.device`).
+   * @default the fixed `queueMaxSizes`
+   */
+  queueMaxSize?(index: number, negotiated: FeatureSet): number;
   /** Size of the device-specific config space in bytes. */
   readonly configSize: number;
   /**
@@ -130,6 +142,13 @@ export interface DeviceContext {
    * until reset; later ones are logged.
    */
   fail(reason: NeedsResetReason): void;
+  /**
+   * Reports a driver rule violation the device type saw (`clause` from
+   * clauses.json, or null for a rule no clause names) into the core's event
+   * log and `driverViolations` counter, so that one log holds every
+   * violation whoever saw it. It changes no device state.
+   */
+  violation(clause: string | null, message: string): void;
   /** The device's counters (read-only for the backend). */
   readonly counters: Readonly<DeviceCounters>;
 }

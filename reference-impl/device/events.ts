@@ -54,7 +54,7 @@ export type DeviceEvent =
   | { readonly kind: 'status-write'; readonly written: number; readonly before: number; readonly after: number }
   /** A device reset took place (status written 0), `reset.device.1`. */
   | { readonly kind: 'reset' }
-  /** A driver write to driver_feature / DriverFeatures; `applied` false when ignored after FEATURES_OK. */
+  /** A driver write to driver_feature / DriverFeatures; `applied` false when ignored (after FEATURES_OK, or beyond bit 127). */
   | { readonly kind: 'feature-write'; readonly select: number; readonly value: number; readonly applied: boolean }
   /** FEATURES_OK kept: `features` is the negotiated set from now until reset. */
   | { readonly kind: 'features-accepted'; readonly features: FeatureSet }

@@ -49,6 +49,8 @@ export interface FakeBackendOptions {
   readonly offeredFeatures?: FeatureSet;
   /** Max size of each queue. @default [256, 64] */
   readonly queueMaxSizes?: readonly number[];
+  /** The backend's `queueMaxSize` hook (negotiated layout). @default none: the fixed sizes stay */
+  readonly queueMaxSize?: (index: number, negotiated: FeatureSet) => number;
   /** Complete available buffers on notification. @default true */
   readonly echo?: boolean;
 }
@@ -61,6 +63,8 @@ export class FakeBackend implements VirtioDeviceBackend {
   readonly offeredFeatures: FeatureSet;
   /** Max size per queue. */
   readonly queueMaxSizes: readonly number[];
+  /** The negotiated-layout hook, when the options gave one. */
+  readonly queueMaxSize?: (index: number, negotiated: FeatureSet) => number;
   /** 8 bytes: counter and scratch. */
   readonly configSize = 8;
   /** Calls from the core, e.g. `activate`, `notify 1 0x1`, `resetQueue 0`, `reset`. */
@@ -74,6 +78,7 @@ export class FakeBackend implements VirtioDeviceBackend {
   constructor(options: FakeBackendOptions = {}) {
     this.offeredFeatures = options.offeredFeatures ?? FAKE_OFFERED_FEATURES;
     this.queueMaxSizes = options.queueMaxSizes ?? [256, 64];
+    if (options.queueMaxSize !== undefined) this.queueMaxSize = options.queueMaxSize;
     this.completed = this.queueMaxSizes.map(() => 0);
     this.echo = options.echo ?? true;
   }

@@ -10,6 +10,7 @@ export * from './backend.js';
 export * from './device-queue.js';
 export * from './events.js';
 export * from './feature-acceptance.js';
+export * from './feature-window.js';
 export * from './queue-registers.js';
 export * from './queue-register-file.js';
 export * from './transport-binding.js';

@@ -90,6 +90,7 @@ export class QueueRegisterFile {
     const check = checkQueueSize(ringFormat(this.host.features()), value, q.maxSize);
     if (check.kind === 'ok') {
       q.size = value;
+      q.sizeWritten = true;
       return;
     }
     const h = this.host;
@@ -165,10 +166,40 @@ export class QueueRegisterFile {
     h.events.emit({ kind: 'queue-reset', queue: q.index, complete: q.resetReadsLeft === 0 });
   }
 
-  /** Device reset: every queue back to its defaults, select 0. */
+  /** Device reset: every queue back to its defaults and its pre-negotiation max, select 0. */
   reset(): void {
     this.select = 0;
-    for (const q of this.regs) q.reset();
+    for (const q of this.regs) {
+      q.maxSize = q.initialMaxSize;
+      q.reset();
+    }
+  }
+
+  /**
+   * FEATURES_OK was kept with `features`: each queue takes its max from the
+   * backend's negotiated layout (`VirtioDeviceBackend.queueMaxSize`; net's
+   * controlq moves to 2N, `net.vq.any.1.device`). A queue the driver has not
+   * programmed shows the new max as its size. One it programmed before
+   * FEATURES_OK (out of order, `init.driver.1`) keeps its registers unless
+   * its size no longer fits; then it is reset and the driver is told why.
+   * No queue object exists yet: those are built at DRIVER_OK.
+   */
+  applyNegotiatedLayout(features: FeatureSet): void {
+    const backend = this.host.backend;
+    if (backend.queueMaxSize === undefined) return;
+    for (const q of this.regs) {
+      const max = backend.queueMaxSize(q.index, features);
+      if (max === q.maxSize) continue;
+      q.maxSize = max;
+      if (!q.enabled && !q.sizeWritten) {
+        q.size = max;
+      } else if (q.size > max) {
+        const what = max === 0 ? 'does not exist in the negotiated layout' : `has max size ${max} in the negotiated layout`;
+        this.host.violation('init.driver.1', `queue ${q.index} was set up before FEATURES_OK with size ${q.size} but ${what}; reset`);
+        q.reset();
+        this.host.transportQueueReset(q.index);
+      }
+    }
   }
 
   /**

@@ -21,6 +21,14 @@ const MAX_EXACT_HI = 0x1f_ffff;
 export class QueueRegisters {
   /** queue_size / QueueSize; the max after reset (facts.md §11.2). */
   size: number;
+  /**
+   * Max size offered now (QueueSizeMax; 0 means the queue does not exist):
+   * {@link initialMaxSize} until FEATURES_OK is kept, then the negotiated
+   * layout's.
+   */
+  maxSize: number;
+  /** The driver wrote queue_size / QueueSize since the last reset. */
+  sizeWritten = false;
   /** queue_enable / QueueReady. */
   enabled = false;
   /** Reads of queue_reset / QueueReset still to show 1 (a reset in progress, `pci.common.device.12`). */
@@ -33,15 +41,17 @@ export class QueueRegisters {
   constructor(
     /** Queue index. */
     readonly index: number,
-    /** Max size offered (QueueSizeMax); 0 means the queue does not exist. */
-    readonly maxSize: number,
+    /** Max size offered before negotiation (the backend's `queueMaxSizes` entry). */
+    readonly initialMaxSize: number,
   ) {
-    this.size = maxSize;
+    this.maxSize = initialMaxSize;
+    this.size = initialMaxSize;
   }
 
-  /** Back to the state after reset: size = max, not enabled, addresses 0 (`vqreset.device.2`). */
+  /** Back to the state after reset: size = the current max, not enabled, addresses 0 (`vqreset.device.2`). */
   reset(): void {
     this.size = this.maxSize;
+    this.sizeWritten = false;
     this.enabled = false;
     this.resetReadsLeft = 0;
     this.address.fill(0);

@@ -3,7 +3,10 @@
  * negotiation, queue registers, notifications in, interrupts out, config
  * generation. Both transport models (PCI modern, MMIO v2) drive it through
  * the same register-level methods; a device type plugs in as a
- * {@link VirtioDeviceBackend}.
+ * {@link VirtioDeviceBackend}. The feature registers and the FEATURES_OK
+ * decision live in {@link FeatureWindow}, the queue registers in
+ * {@link QueueRegisterFile}; this module holds the status machine and ties
+ * them together.
  *
  * Decisions where the spec leaves room (each documented at its option):
  * - reset completes at once unless {@link VirtioDeviceOptions.resetDelayReads} says otherwise;
@@ -20,15 +23,7 @@
  * @module
  */
 
-import { type FeatureSet, featureMask, featureWord, setFeatureWord } from '../../specs/features/feature-set.js';
-import {
-  VIRTIO_F_ADMIN_VQ,
-  VIRTIO_F_ANY_LAYOUT,
-  VIRTIO_F_NOTIFY_ON_EMPTY,
-  VIRTIO_F_SR_IOV,
-  VIRTIO_F_SUSPEND,
-  VIRTIO_F_UNUSED,
-} from '../../specs/features/reserved.js';
+import type { FeatureSet } from '../../specs/features/feature-set.js';
 import {
   VIRTIO_CONFIG_S_ACKNOWLEDGE,
   VIRTIO_CONFIG_S_DRIVER,
@@ -42,23 +37,10 @@ import type { GuestMemory } from '../memory/guest-memory.js';
 import type { AccessWidth, DeviceContext, VirtioDeviceBackend } from './backend.js';
 import { createDeviceQueue, type DeviceQueueFactory } from './device-queue.js';
 import { DeviceEventLog, type DeviceCounters, type NeedsResetReason, newDeviceCounters } from './events.js';
-import { decideFeatures, type FeatureAcceptancePolicy, STRICT_FEATURE_ACCEPTANCE } from './feature-acceptance.js';
+import { type FeatureAcceptancePolicy, STRICT_FEATURE_ACCEPTANCE } from './feature-acceptance.js';
+import { type DriverFeatureReadback, FeatureWindow } from './feature-window.js';
 import { QueueRegisterFile } from './queue-register-file.js';
 import type { TransportBinding } from './transport-binding.js';
-
-/**
- * Bits the core never offers whatever the backend says: legacy-only bits
- * (no legacy interface), SR_IOV (no SR-IOV capability, `rfb.device.10`),
- * ADMIN_VQ and SUSPEND (not implemented) (`features.device.4`).
- */
-export const CORE_UNSUPPORTED_FEATURES: FeatureSet = featureMask(
-  VIRTIO_F_NOTIFY_ON_EMPTY,
-  VIRTIO_F_ANY_LAYOUT,
-  VIRTIO_F_UNUSED,
-  VIRTIO_F_SR_IOV,
-  VIRTIO_F_ADMIN_VQ,
-  VIRTIO_F_SUSPEND,
-);
 
 /** Status bits the driver sets; DEVICE_NEEDS_RESET is the device's, SUSPEND unsupported. */
 const DRIVER_BITS =
@@ -74,7 +56,7 @@ export interface VirtioDeviceOptions {
    * `pci.common.device.5`). After FEATURES_OK it reads the negotiated set.
    * @default 'mirror'
    */
-  readonly driverFeatureReadback?: 'mirror' | 'offered-only';
+  readonly driverFeatureReadback?: DriverFeatureReadback;
   /**
    * Status reads that still show the old status after a reset write, to
    * test that a driver waits for 0 (`pci.common.driver.5`, `reset.driver.1`).
@@ -100,22 +82,16 @@ export class VirtioDevice {
   readonly context: DeviceContext;
   /** The virtqueue registers behind queue_select / QueueSel. */
   readonly queueRegisters: QueueRegisterFile;
+  /** The feature registers and the negotiation state behind them. */
+  readonly featureWindow: FeatureWindow;
 
   private binding: TransportBinding | null = null;
-  private readonly policy: FeatureAcceptancePolicy;
   private statusValue = 0;
   private shownDuringReset = 0;
   private resetReadsLeft = 0;
-  private driverSet: FeatureSet = 0n;
-  private negotiated: FeatureSet = 0n;
-  private featuresOk = false;
   private activated = false;
   private generation = 0;
   private resetReason: NeedsResetReason | null = null;
-  /** device_feature_select / DeviceFeaturesSel. */
-  deviceFeatureSelect = 0;
-  /** driver_feature_select / DriverFeaturesSel. */
-  driverFeatureSelect = 0;
 
   constructor(
     /** The device type. */
@@ -125,8 +101,19 @@ export class VirtioDevice {
     private readonly options: VirtioDeviceOptions = {},
   ) {
     this.events = options.events ?? new DeviceEventLog();
-    this.policy = options.featureAcceptance ?? STRICT_FEATURE_ACCEPTANCE;
     const self = this;
+    this.featureWindow = new FeatureWindow(
+      {
+        events: this.events,
+        counters: this.counters,
+        offer: () => backend.offeredFeatures & ~(self.binding?.unsupportedFeatures ?? 0n),
+        validate: (f) => backend.validateFeatures(f),
+        violation: (clause, message) => self.violation(clause, message),
+      },
+      options.featureAcceptance ?? STRICT_FEATURE_ACCEPTANCE,
+      options.driverFeatureReadback,
+    );
+    const featureWindow = this.featureWindow;
     this.queueRegisters = new QueueRegisterFile({
       memory,
       backend,
@@ -134,8 +121,8 @@ export class VirtioDevice {
       counters: this.counters,
       queueFactory: options.queueFactory ?? createDeviceQueue,
       live: () => self.live,
-      featuresAccepted: () => self.featuresOk,
-      features: () => (self.featuresOk ? self.negotiated : self.driverSet),
+      featuresAccepted: () => featureWindow.featuresOk,
+      features: () => featureWindow.current,
       clause: (pci, mmio) => self.pick(pci, mmio),
       violation: (clause, message) => self.violation(clause, message),
       fail: (reason) => self.fail(reason),
@@ -145,7 +132,7 @@ export class VirtioDevice {
     this.context = {
       memory,
       get features() {
-        return self.negotiated;
+        return featureWindow.negotiated;
       },
       get live() {
         return self.live;
@@ -154,6 +141,7 @@ export class VirtioDevice {
       raiseUsedBufferNotification: (i) => self.raiseUsedBufferNotification(i),
       configChanged: () => self.configChanged(),
       fail: (reason) => self.fail(reason),
+      violation: (clause, message) => self.violation(clause, message),
       counters: this.counters,
     };
     backend.attach?.(this.context);
@@ -167,15 +155,15 @@ export class VirtioDevice {
 
   /** Features offered to the driver: the backend's minus what the core and transport cannot carry. */
   get offeredFeatures(): FeatureSet {
-    return this.backend.offeredFeatures & ~CORE_UNSUPPORTED_FEATURES & ~(this.binding?.unsupportedFeatures ?? 0n);
+    return this.featureWindow.offered;
   }
   /** Bits the driver has written so far (before masking). */
   get driverFeatures(): FeatureSet {
-    return this.driverSet;
+    return this.featureWindow.driverFeatures;
   }
   /** The negotiated set; 0n until FEATURES_OK was kept. */
   get negotiatedFeatures(): FeatureSet {
-    return this.negotiated;
+    return this.featureWindow.negotiated;
   }
   /** The device status as the device holds it (reads may lag during a delayed reset). */
   get status(): number {
@@ -235,29 +223,16 @@ export class VirtioDevice {
     }
     if ((added & VIRTIO_CONFIG_S_FEATURES_OK) !== 0) {
       if ((next & VIRTIO_CONFIG_S_DRIVER) === 0) this.violation('init.driver.1', 'FEATURES_OK set before DRIVER');
-      if (!this.negotiate()) next &= ~VIRTIO_CONFIG_S_FEATURES_OK;
+      if (this.featureWindow.negotiate()) this.queueRegisters.applyNegotiatedLayout(this.featureWindow.negotiated);
+      else next &= ~VIRTIO_CONFIG_S_FEATURES_OK;
     }
     this.statusValue = next;
     this.events.emit({ kind: 'status-write', written: value, before, after: next });
     if ((added & VIRTIO_CONFIG_S_DRIVER_OK) !== 0) this.driverOk();
   }
 
-  private negotiate(): boolean {
-    const decision = decideFeatures(this.offeredFeatures, this.driverSet, this.policy, (f) => this.backend.validateFeatures(f));
-    if (decision.kind === 'refuse') {
-      this.counters.featuresRefused++;
-      this.events.emit({ kind: 'features-refused', features: this.driverSet, refusal: decision.refusal });
-      return false;
-    }
-    this.negotiated = decision.features;
-    this.featuresOk = true;
-    this.counters.featuresAccepted++;
-    this.events.emit({ kind: 'features-accepted', features: decision.features });
-    return true;
-  }
-
   private driverOk(): void {
-    if (!this.featuresOk) {
+    if (!this.featureWindow.featuresOk) {
       this.violation('init.driver.1', 'DRIVER_OK set without an accepted FEATURES_OK');
       this.fail({ kind: 'driver-error', clause: 'init.driver.1', message: 'DRIVER_OK without FEATURES_OK' });
       return;
@@ -265,7 +240,7 @@ export class VirtioDevice {
     if ((this.statusValue & (VIRTIO_CONFIG_S_NEEDS_RESET | VIRTIO_CONFIG_S_FAILED)) !== 0) return;
     if (!this.queueRegisters.buildEnabled()) return;
     this.activated = true;
-    this.events.emit({ kind: 'activated', features: this.negotiated });
+    this.events.emit({ kind: 'activated', features: this.featureWindow.negotiated });
     this.backend.activate(this.context);
   }
 
@@ -273,10 +248,9 @@ export class VirtioDevice {
     const shown = this.statusValue;
     this.backend.reset();
     this.statusValue = 0;
-    this.driverSet = this.negotiated = 0n;
-    this.featuresOk = this.activated = false;
+    this.featureWindow.reset();
+    this.activated = false;
     this.resetReason = null;
-    this.deviceFeatureSelect = this.driverFeatureSelect = 0;
     this.queueRegisters.reset();
     this.binding?.deviceReset();
     this.counters.resets++;
@@ -285,31 +259,36 @@ export class VirtioDevice {
     this.shownDuringReset = shown;
   }
 
-  // ---- features ----
+  // ---- features (see FeatureWindow) ----
 
-  /** device_feature / DeviceFeatures: the offered word chosen by the select (`pci.common.device.3`). */
+  /** device_feature_select / DeviceFeaturesSel. */
+  get deviceFeatureSelect(): number {
+    return this.featureWindow.deviceFeatureSelect;
+  }
+  set deviceFeatureSelect(select: number) {
+    this.featureWindow.deviceFeatureSelect = select;
+  }
+  /** driver_feature_select / DriverFeaturesSel. */
+  get driverFeatureSelect(): number {
+    return this.featureWindow.driverFeatureSelect;
+  }
+  set driverFeatureSelect(select: number) {
+    this.featureWindow.driverFeatureSelect = select;
+  }
+
+  /** See {@link FeatureWindow.readDeviceFeatures} (`pci.common.device.3`). */
   readDeviceFeatures(): number {
-    return featureWord(this.offeredFeatures, this.deviceFeatureSelect);
+    return this.featureWindow.readDeviceFeatures();
   }
 
-  /** driver_feature read-back (`pci.common.device.4`, `pci.common.device.5`). */
+  /** See {@link FeatureWindow.readDriverFeatures} (`pci.common.device.4`, `pci.common.device.5`). */
   readDriverFeatures(): number {
-    if (this.featuresOk) return featureWord(this.negotiated, this.driverFeatureSelect);
-    const shown = this.options.driverFeatureReadback === 'offered-only' ? this.driverSet & this.offeredFeatures : this.driverSet;
-    return featureWord(shown, this.driverFeatureSelect);
+    return this.featureWindow.readDriverFeatures();
   }
 
-  /** driver_feature / DriverFeatures write; ignored once FEATURES_OK was kept (`init.driver.4`). */
+  /** See {@link FeatureWindow.writeDriverFeatures} (`init.driver.4`). */
   writeDriverFeatures(value: number): void {
-    const select = this.driverFeatureSelect;
-    if (this.featuresOk) {
-      this.counters.featureWritesIgnored++;
-      this.events.emit({ kind: 'feature-write', select, value: value >>> 0, applied: false });
-      this.violation('init.driver.4', 'driver feature bits written after FEATURES_OK');
-      return;
-    }
-    this.driverSet = setFeatureWord(this.driverSet, select, value);
-    this.events.emit({ kind: 'feature-write', select, value: value >>> 0, applied: true });
+    this.featureWindow.writeDriverFeatures(value);
   }
 
   // ---- config space ----
@@ -325,7 +304,7 @@ export class VirtioDevice {
   writeConfig(offset: number, width: AccessWidth, value: number): void {
     if (offset % width !== 0) this.violation(this.pick('pci.layout.driver.1', 'mmio.reg.driver.5'), `config write of ${width} bytes at ${offset} is misaligned`);
     if (offset + width > this.backend.configSize) return this.violation(null, `config write at ${offset} past the config space; ignored`);
-    if (!this.featuresOk) this.violation('init.driver.3', 'device config written before FEATURES_OK');
+    if (!this.featureWindow.featuresOk) this.violation('init.driver.3', 'device config written before FEATURES_OK');
     this.backend.writeConfig(offset, width, value);
   }
 

@@ -68,7 +68,7 @@ export class NetControlQueue {
       counters.ctrlMalformed++;
       const message = `control command of ${chain.readableBytes} readable bytes has no class and command`;
       env.events.emit({ kind: 'driver-violation', clause: 'net.ctrl.any.1', message });
-      env.violation('net.ctrl.any.1', message);
+      env.context.violation('net.ctrl.any.1', message);
       this.complete(queue, chain, -1, -1, VIRTIO_NET_ERR, undefined);
       return true;
     }
@@ -96,7 +96,7 @@ export class NetControlQueue {
     const env = this.env;
     queue.push(chain, 0);
     env.events.emit({ kind: 'driver-violation', clause, message });
-    env.violation(clause, message);
+    env.context.violation(clause, message);
     env.context.fail({ kind: 'driver-error', clause, message });
     return false;
   }

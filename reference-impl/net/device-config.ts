@@ -34,7 +34,7 @@ import {
   QEMU_FEATURE_ACCEPTANCE,
   STRICT_FEATURE_ACCEPTANCE,
 } from '../device/feature-acceptance.js';
-import { CORE_UNSUPPORTED_FEATURES } from '../device/virtio-device.js';
+import { CORE_UNSUPPORTED_FEATURES } from '../device/feature-window.js';
 import { REFERENCE_SUPPORTED_TUNNEL_TYPES } from './ctrl/facts.js';
 import type { RingFormat } from '../virtqueue/ring-error.js';
 

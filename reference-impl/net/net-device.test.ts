@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type FeatureSet, featureMask } from '../../specs/features/feature-set.js';
+import { type FeatureSet, featureMask, featureWord } from '../../specs/features/feature-set.js';
 import * as N from '../../specs/features/net.js';
 import { VIRTIO_F_EVENT_IDX, VIRTIO_F_RING_PACKED, VIRTIO_F_VERSION_1 } from '../../specs/features/reserved.js';
 import {
@@ -10,7 +10,12 @@ import {
   VIRTIO_NET_ERR,
   VIRTIO_NET_OK,
 } from '../../specs/net/ctrl.js';
-import { VIRTIO_CONFIG_S_NEEDS_RESET } from '../../specs/status.js';
+import {
+  VIRTIO_CONFIG_S_ACKNOWLEDGE as ACK,
+  VIRTIO_CONFIG_S_DRIVER as DRIVER,
+  VIRTIO_CONFIG_S_FEATURES_OK as FEATURES_OK,
+  VIRTIO_CONFIG_S_NEEDS_RESET,
+} from '../../specs/status.js';
 import { GuestAllocator, GuestMemory } from '../memory/guest-memory.js';
 import type { VirtioMmio } from '../transport/mmio.js';
 import type { VirtioPciModern } from '../transport/pci-modern.js';
@@ -230,5 +235,70 @@ describe('end to end: multiqueue', () => {
       const reply = r.dev.wire.inject(ipv4Frame('10.0.0.1', '10.0.0.2', 'tcp', sport, 80));
       expect(reply).toMatchObject({ kind: 'delivered', queue: 2 * pair });
     }
+  });
+});
+
+describe('end to end: the queue layout follows negotiation (`net.vq.any.1.device`)', () => {
+  // The widest offer: 3 pairs and a controlq, 7 queues.
+  const config: NetDeviceConfigInput = { addFeatures: ['MQ'], maxVirtqueuePairs: 3, queueSizes: { rx: 256, tx: 128, ctrl: 32 } };
+
+  /** Reset, ACK, DRIVER on a fresh device; the driver has read nothing yet. */
+  function start(transport: NetTransportKind): DriverRegisters {
+    const mem = new GuestMemory(1 << 20);
+    const created = createReferenceNetDevice(config, { transport, memory: mem });
+    if (created.kind !== 'created') throw new Error(created.issues.map((i) => i.message).join('; '));
+    const dev = created.device;
+    const regs = transport === 'pci' ? pciRegisters(dev.registers as VirtioPciModern) : mmioRegisters(dev.registers as VirtioMmio);
+    regs.setStatus(0);
+    regs.setStatus(ACK);
+    regs.setStatus(ACK | DRIVER);
+    return regs;
+  }
+
+  /** Writes `features`, sets FEATURES_OK and returns the status read back. */
+  function featuresOk(regs: DriverRegisters, features: FeatureSet): number {
+    for (let sel = 0; sel < 3; sel++) regs.setDriverFeatures(sel, featureWord(features, sel));
+    regs.setStatus(ACK | DRIVER | FEATURES_OK);
+    return regs.status();
+  }
+
+  /** queue_size (PCI, untouched so the max) or QueueSizeMax (MMIO) of queues 0..count−1. */
+  const maxSizes = (regs: DriverRegisters, count: number) => Array.from({ length: count }, (_, i) => regs.selectQueue(i));
+
+  describe.each(['pci', 'mmio'] as const)('over %s', (transport) => {
+    it('without MQ queue 2 is the controlq at its own size and queues 3.. read 0; before FEATURES_OK the widest layout shows', () => {
+      const regs = start(transport);
+      expect(maxSizes(regs, 8)).toEqual([256, 128, 256, 128, 256, 128, 32, 0]);
+      expect(featuresOk(regs, featureMask(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_CTRL_VQ))).toBe(ACK | DRIVER | FEATURES_OK);
+      expect(maxSizes(regs, 8)).toEqual([256, 128, 32, 0, 0, 0, 0, 0]);
+    });
+
+    it('with MQ queue 2 is receiveq2 and the controlq is at 2 × max_virtqueue_pairs', () => {
+      const regs = start(transport);
+      expect(featuresOk(regs, featureMask(VIRTIO_F_VERSION_1, N.VIRTIO_NET_F_CTRL_VQ, N.VIRTIO_NET_F_MQ))).toBe(ACK | DRIVER | FEATURES_OK);
+      expect(maxSizes(regs, 8)).toEqual([256, 128, 256, 128, 256, 128, 32, 0]);
+    });
+
+    it('without MQ or CTRL_VQ only receiveq1 and transmitq1 exist', () => {
+      const regs = start(transport);
+      featuresOk(regs, featureMask(VIRTIO_F_VERSION_1));
+      expect(maxSizes(regs, 7)).toEqual([256, 128, 0, 0, 0, 0, 0]);
+    });
+
+    it('runs the controlq at index 2 without MQ, built at the controlq size', () => {
+      const r = rig(transport, config, [N.VIRTIO_NET_F_CTRL_VQ, N.VIRTIO_NET_F_CTRL_MAC_ADDR], 3);
+      expect(r.dev.core.context.queue(2)?.size).toBe(32);
+      expect(ctrl(r, 2, 1, 1, [2, 0, 0, 0, 0, 9])).toEqual([VIRTIO_NET_OK, 1]);
+      expect(r.regs.readConfig(5, 1)).toBe(9);
+      expect(r.dev.coreCounters.driverViolations).toBe(0);
+    });
+  });
+
+  it('a device of 1100 queue pairs behind PCI has 2201 queues and the largest MSI-X table, 0x800 vectors', () => {
+    const created = createReferenceNetDevice({ addFeatures: ['MQ'], maxVirtqueuePairs: 1100 }, { transport: 'pci', memory: new GuestMemory(1 << 20) });
+    if (created.kind !== 'created') throw new Error(created.issues.map((i) => i.message).join('; '));
+    const pci = created.device.registers;
+    expect([created.device.core.numQueues, pci.layout.msixVectors]).toEqual([2201, 0x800]);
+    expect(pci.readConfig(pci.layout.caps.msix + 2, 2) & 0x7ff).toBe(0x7ff); // Table Size is N − 1
   });
 });

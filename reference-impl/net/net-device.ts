@@ -8,16 +8,18 @@
  * Queues (`net.vq.any.1.device`): receiveqK = 2(K−1), transmitqK = 2(K−1)+1
  * for K = 1..N, controlq = 2N with CTRL_VQ, where N = max_virtqueue_pairs
  * when MQ or RSS is negotiated, else 1. `num_queues` is fixed before
- * negotiation, so the device shows the largest layout; when MQ and RSS are
- * not negotiated index 2 is the controlq and keeps receiveq2's max size.
+ * negotiation, so the device shows the largest layout its offer allows, and
+ * so do the queue max sizes until FEATURES_OK. From FEATURES_OK on the core
+ * asks {@link VirtioNetDevice.queueMaxSize}: without MQ and RSS index 2 is
+ * the controlq with the controlq's max size, and indices past it read 0.
  *
  * @module
  */
 
 import { type FeatureSet, hasFeature } from '../../specs/features/feature-set.js';
-import { VIRTIO_NET_F_CTRL_VQ, VIRTIO_NET_F_MQ, VIRTIO_NET_F_RSS } from '../../specs/features/net.js';
+import { VIRTIO_NET_F_CTRL_VQ } from '../../specs/features/net.js';
 import { VIRTIO_F_RING_PACKED } from '../../specs/features/reserved.js';
-import { netQueueRole } from '../../specs/net/queues.js';
+import { netQueueRole, queuePairCount, virtqueueCount } from '../../specs/net/queues.js';
 import { VIRTIO_ID_NET } from '../../specs/transport/pci.js';
 import type { AccessWidth, DeviceContext, VirtioDeviceBackend } from '../device/backend.js';
 import { type FeatureValidation, validateNetDependencies } from '../device/feature-acceptance.js';
@@ -41,12 +43,6 @@ export interface VirtioNetDeviceOptions {
   readonly events?: NetEventLog;
   /** Builds the control state at each DRIVER_OK. @default referenceControl() */
   readonly control?: NetControlFactory;
-  /**
-   * Where driver rule breaks the net device sees are reported besides its
-   * own log; the assembled device passes the core's `violation`.
-   * @default nothing
-   */
-  readonly violation?: (clause: string | null, message: string) => void;
 }
 
 /** What one activation (DRIVER_OK until reset) holds. */
@@ -72,7 +68,6 @@ export class VirtioNetDevice implements VirtioDeviceBackend, WireReceiver {
   private context: DeviceContext | null = null;
   private active: Active | null = null;
   private readonly controlFactory: NetControlFactory;
-  private readonly report: (clause: string | null, message: string) => void;
 
   /** @throws Error when `options.wire` is already connected to another device. */
   constructor(
@@ -82,17 +77,13 @@ export class VirtioNetDevice implements VirtioDeviceBackend, WireReceiver {
   ) {
     this.offeredFeatures = config.features;
     this.configSize = config.configSize;
-    const multi = hasFeature(config.features, VIRTIO_NET_F_MQ) || hasFeature(config.features, VIRTIO_NET_F_RSS);
-    const pairs = multi ? config.maxVirtqueuePairs : 1;
-    const sizes: number[] = [];
-    for (let k = 0; k < pairs; k++) sizes.push(config.queueSizes.rx, config.queueSizes.tx);
-    if (hasFeature(config.features, VIRTIO_NET_F_CTRL_VQ)) sizes.push(config.queueSizes.ctrl);
-    this.queueMaxSizes = Object.freeze(sizes);
+    // The layout of the whole offer: the most queues any negotiation can use.
+    const count = virtqueueCount(config.features, config.maxVirtqueuePairs);
+    this.queueMaxSizes = Object.freeze(Array.from({ length: count }, (_, i) => this.queueMaxSize(i, config.features)));
     this.wire = options.wire ?? new NetWire();
     this.events = options.events ?? new NetEventLog();
-    this.counters = newNetCounters(sizes.length);
+    this.counters = newNetCounters(count);
     this.controlFactory = options.control ?? referenceControl();
-    this.report = options.violation ?? (() => {});
     this.configSpace = new NetConfigSpace(config, config.features);
     this.wire.connect(this);
   }
@@ -123,9 +114,31 @@ export class VirtioNetDevice implements VirtioDeviceBackend, WireReceiver {
       ignoredWrite: (offset, width, value) => {
         this.counters.configWritesIgnored++;
         this.events.emit({ kind: 'config-write-ignored', offset, width, value });
-        this.report('net.cfg.driver.1', `config write of ${width} bytes at ${offset}; the net config is read-only`);
+        context.violation('net.cfg.driver.1', `config write of ${width} bytes at ${offset}; the net config is read-only`);
       },
     });
+  }
+
+  /**
+   * Max size of virtqueue `index` in the layout `negotiated` selects
+   * (`net.vq.any.1.device`): the configured rx / tx / ctrl size by the
+   * queue's role, 0 for an index that has no role (past 2N, or 2N without
+   * CTRL_VQ). See {@link VirtioDeviceBackend.queueMaxSize}.
+   */
+  queueMaxSize(index: number, negotiated: FeatureSet): number {
+    const pairs = queuePairCount(negotiated, this.config.maxVirtqueuePairs);
+    const role = netQueueRole(index, pairs, hasFeature(negotiated, VIRTIO_NET_F_CTRL_VQ));
+    const sizes = this.config.queueSizes;
+    switch (role.kind) {
+      case 'receiveq':
+        return sizes.rx;
+      case 'transmitq':
+        return sizes.tx;
+      case 'controlq':
+        return sizes.ctrl;
+      case 'no-such-queue':
+        return 0;
+    }
   }
 
   /** See {@link VirtioDeviceBackend.readConfig}. */
@@ -165,7 +178,6 @@ export class VirtioNetDevice implements VirtioDeviceBackend, WireReceiver {
       wire: this.wire,
       counters: this.counters,
       events: this.events,
-      violation: this.report,
     };
     const mtu = n.mtu ? config.mtu : null;
     this.active = {
@@ -194,7 +206,7 @@ export class VirtioNetDevice implements VirtioDeviceBackend, WireReceiver {
         return;
       case 'no-such-queue':
         this.counters.notificationsUnknownQueue++;
-        this.report('net.vq.any.1.driver', `notification for virtqueue ${queueIndex}, which has no role with ${a.negotiation.pairs} pair(s)`);
+        this.context?.violation('net.vq.any.1.driver', `notification for virtqueue ${queueIndex}, which has no role with ${a.negotiation.pairs} pair(s)`);
     }
   }
 

@@ -1,6 +1,8 @@
 /**
  * What the transmit, receive and control-queue paths share: the core's
- * context, the config space, the wire, counters and logs.
+ * context, the config space, the wire, counters and logs. Driver rule
+ * breaks go to both logs: the net log (`driver-violation` events) and the
+ * core's through `context.violation`, so that one log holds every violation.
  *
  * @module
  */
@@ -19,9 +21,4 @@ export interface NetPathEnv {
   readonly wire: NetWire;
   readonly counters: NetCounters;
   readonly events: NetEventLog;
-  /**
-   * Reports a driver rule break into the core's event log (the core's
-   * `VirtioDevice.violation`), so that one log holds every violation.
-   */
-  violation(clause: string | null, message: string): void;
 }

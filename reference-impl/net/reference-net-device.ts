@@ -86,14 +86,12 @@ export function createReferenceNetDevice<T extends NetTransportKind>(
   const events = new DeviceEventLog();
   const netEvents = new NetEventLog();
   const wire = options.wire ?? new NetWire();
-  let core: VirtioDevice | null = null;
   const net = new VirtioNetDevice(parsed.config, {
     wire,
     events: netEvents,
     ...(options.control === undefined ? {} : { control: options.control }),
-    violation: (clause, message) => core?.violation(clause, message),
   });
-  core = new VirtioDevice(net, options.memory, { ...options.core, featureAcceptance: parsed.config.featureAcceptance, events });
+  const core = new VirtioDevice(net, options.memory, { ...options.core, featureAcceptance: parsed.config.featureAcceptance, events });
   const registers = (options.transport === 'pci' ? new VirtioPciModern(core, options.pci) : new VirtioMmio(core, options.mmio)) as T extends 'pci'
     ? VirtioPciModern
     : VirtioMmio;

@@ -236,7 +236,7 @@ export class NetReceiver {
       this.env.counters.rxBuffersUnusable++;
       const message = `receive buffer ${c.id} has ${c.writableBytes} writable bytes, less than the ${hlen}-byte header`;
       this.env.events.emit({ kind: 'driver-violation', clause: 'net.rxbuf.driver.3', message });
-      this.env.violation('net.rxbuf.driver.3', message);
+      this.env.context.violation('net.rxbuf.driver.3', message);
     }
   }
 

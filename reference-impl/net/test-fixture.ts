@@ -41,7 +41,7 @@ export interface PathRig {
   readonly interrupts: number[];
   /** Reasons passed to `context.fail`. */
   readonly failures: NeedsResetReason[];
-  /** Violations reported through `env.violation`. */
+  /** Violations reported through `context.violation`. */
   readonly violations: { clause: string | null; message: string }[];
   /** Driver side of each virtqueue. */
   readonly drivers: SplitDriverQueue<number>[];
@@ -102,6 +102,9 @@ export function pathRig(options: PathRigOptions): PathRig {
     fail: (reason) => {
       failures.push(reason);
     },
+    violation: (clause, message) => {
+      violations.push({ clause, message });
+    },
     counters: newDeviceCounters(),
   };
   const configSpace = new NetConfigSpace(config, config.features);
@@ -115,9 +118,6 @@ export function pathRig(options: PathRigOptions): PathRig {
     wire,
     counters,
     events,
-    violation: (clause, message) => {
-      violations.push({ clause, message });
-    },
   };
   return {
     mem,

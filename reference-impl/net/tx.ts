@@ -200,7 +200,7 @@ export class NetTransmitter {
         return this.drop(queue, chain, queueIndex, 'num-buffers-nonzero', 'net.tx.driver.2', message);
       }
       env.events.emit({ kind: 'driver-violation', clause: 'net.tx.driver.2', message });
-      env.violation('net.tx.driver.2', message);
+      env.context.violation('net.tx.driver.2', message);
     }
     const pair = queueIndex >>> 1;
     const control = this.control;
@@ -234,7 +234,7 @@ export class NetTransmitter {
     const clause = txPairs === 1 ? 'net.ctrl.mq.driver.3' : 'net.ctrl.mq.driver.4';
     const message = `frame on transmitq ${(queueIndex >>> 1) + 1} while ${txPairs} pair(s) are in use`;
     env.events.emit({ kind: 'driver-violation', clause, message });
-    env.violation(clause, message);
+    env.context.violation(clause, message);
   }
 
   private drop(queue: DeviceQueue, chain: DeviceChain, queueIndex: number, reason: TxDropReason, clause: string | null, message: string): void {
@@ -249,6 +249,6 @@ export class NetTransmitter {
       if (reason !== 'link-down') qc.dropMalformed++;
     }
     env.events.emit({ kind: 'tx-drop', queue: queueIndex, reason, clause, message });
-    if (clause !== null && clause.includes('.driver.')) env.violation(clause, message);
+    if (clause !== null && clause.includes('.driver.')) env.context.violation(clause, message);
   }
 }

@@ -6,125 +6,10 @@ import {
   VIRTIO_F_RING_RESET,
   VIRTIO_F_VERSION_1,
 } from '../../specs/features/reserved.js';
-import { type CommonCfgField, virtio_pci_common_cfg, VIRTIO_MSI_NO_VECTOR } from '../../specs/transport/pci.js';
-import { FAKE_DEVICE_ID, FAKE_OFFERED_FEATURES, FakeBackend, type FakeBackendOptions } from '../device/fake-backend.js';
-import { VirtioDevice, type VirtioDeviceOptions } from '../device/virtio-device.js';
-import { GuestAllocator, GuestMemory } from '../memory/guest-memory.js';
-import { allocateSplitRing, type VirtqueueLayout } from '../virtqueue/queue-config.js';
+import { virtio_pci_common_cfg, VIRTIO_MSI_NO_VECTOR } from '../../specs/transport/pci.js';
+import { FAKE_DEVICE_ID, FAKE_OFFERED_FEATURES } from '../device/fake-backend.js';
 import { SplitDriverQueue } from '../virtqueue/split-driver.js';
-import { VirtioPciModern, type VirtioPciModernOptions } from './pci-modern.js';
-import type { AccessWidth, PciInterrupt } from './register-access.js';
-
-interface Cap {
-  readonly at: number;
-  readonly type: number;
-  readonly bar: number;
-  readonly offset: number;
-  readonly length: number;
-  readonly len: number;
-}
-
-/** A test driver that finds everything through the capability list, as a real one would. */
-class PciProbe {
-  readonly caps = new Map<number, Cap>();
-  msixCap = -1;
-  notifyMult = -1;
-  readonly interrupts: PciInterrupt[] = [];
-
-  constructor(readonly pci: VirtioPciModern) {
-    pci.onInterrupt((i) => this.interrupts.push(i));
-    pci.writeConfig(0x04, 2, 0x6); // memory space + bus master
-    for (let at = pci.readConfig(0x34, 1), guard = 0; at !== 0 && guard < 48; at = pci.readConfig(at + 1, 1), guard++) {
-      const id = pci.readConfig(at, 1);
-      if (id === 0x11) this.msixCap = at;
-      if (id !== 0x09) continue;
-      const cap: Cap = {
-        at,
-        len: pci.readConfig(at + 2, 1),
-        type: pci.readConfig(at + 3, 1),
-        bar: pci.readConfig(at + 4, 1),
-        offset: pci.readConfig(at + 8, 4),
-        length: pci.readConfig(at + 12, 4),
-      };
-      if (!this.caps.has(cap.type)) this.caps.set(cap.type, cap);
-      if (cap.type === 2) this.notifyMult = pci.readConfig(at + 16, 4);
-    }
-  }
-
-  cap(type: number): Cap {
-    const c = this.caps.get(type);
-    if (c === undefined) throw new Error(`no capability of type ${type}`);
-    return c;
-  }
-
-  read(field: CommonCfgField, half = 0): number {
-    const f = virtio_pci_common_cfg.fields[field];
-    const c = this.cap(1);
-    return this.pci.readBar(c.bar, c.offset + f.offset + 4 * half, (f.size === 8 ? 4 : f.size) as AccessWidth);
-  }
-
-  write(field: CommonCfgField, value: number, half = 0): void {
-    const f = virtio_pci_common_cfg.fields[field];
-    const c = this.cap(1);
-    this.pci.writeBar(c.bar, c.offset + f.offset + 4 * half, (f.size === 8 ? 4 : f.size) as AccessWidth, value);
-  }
-
-  isr(): number {
-    const c = this.cap(3);
-    return this.pci.readBar(c.bar, c.offset, 1);
-  }
-
-  kick(queue: number, value = queue, width: AccessWidth = 2): void {
-    const c = this.cap(2);
-    this.write('queue_select', queue);
-    this.pci.writeBar(c.bar, c.offset + this.read('queue_notify_off') * this.notifyMult, width, value);
-  }
-
-  negotiate(features: bigint): number {
-    this.write('device_status', 0);
-    this.write('device_status', 1);
-    this.write('device_status', 3);
-    for (let sel = 0; sel < 3; sel++) {
-      this.write('driver_feature_select', sel);
-      this.write('driver_feature', featureWord(features, sel));
-    }
-    this.write('device_status', 0x0b);
-    return this.read('device_status');
-  }
-
-  setupQueue(mem: GuestMemory, alloc: GuestAllocator, index: number, size: number, vector = VIRTIO_MSI_NO_VECTOR): VirtqueueLayout {
-    const layout = allocateSplitRing(alloc, size);
-    this.write('queue_select', index);
-    this.write('queue_size', size);
-    this.write('queue_msix_vector', vector);
-    for (const [field, addr] of [['queue_desc', layout.descAddr], ['queue_driver', layout.driverAddr], ['queue_device', layout.deviceAddr]] as const) {
-      this.write(field, addr, 0);
-      this.write(field, 0, 1);
-    }
-    this.write('queue_enable', 1);
-    void mem;
-    return layout;
-  }
-
-  enableMsix(vectors: number): void {
-    for (let v = 0; v < vectors; v++) {
-      this.pci.writeBar(1, v * 16, 4, 0xfee0_0000 + 4 * v);
-      this.pci.writeBar(1, v * 16 + 4, 4, 0);
-      this.pci.writeBar(1, v * 16 + 8, 4, 0x1000 + v);
-      this.pci.writeBar(1, v * 16 + 12, 4, 0); // unmask
-    }
-    this.pci.writeConfig(this.msixCap + 2, 2, 0x8000 | this.pci.readConfig(this.msixCap + 2, 2));
-  }
-}
-
-function setup(pciOptions: VirtioPciModernOptions = {}, deviceOptions: VirtioDeviceOptions = {}, backendOptions: FakeBackendOptions = {}) {
-  const mem = new GuestMemory(1 << 20);
-  const backend = new FakeBackend(backendOptions);
-  const device = new VirtioDevice(backend, mem, deviceOptions);
-  const pci = new VirtioPciModern(device, pciOptions);
-  const probe = new PciProbe(pci);
-  return { mem, alloc: new GuestAllocator(mem, 0x1000), backend, device, pci, probe };
-}
+import { setup } from './pci-probe.js';
 
 const V1 = featureMask(VIRTIO_F_VERSION_1);
 
@@ -296,6 +181,22 @@ describe('MSI-X', () => {
       VIRTIO_MSI_NO_VECTOR,
       0,
     ]);
+  });
+
+  it('the default table has a vector per queue plus one for config, at most 0x800 (vectors 0..0x7FF, facts.md §11.2)', () => {
+    const many = (queues: number) => ({ queueMaxSizes: Array.from({ length: queues }, () => 64) });
+    // 2201 queues: 1100 queue pairs and a control queue.
+    for (const [queues, vectors] of [[2, 3], [2047, 2048], [2048, 2048], [2201, 2048]] as const) {
+      const { pci, probe } = setup({}, {}, many(queues));
+      expect([probe.read('num_queues'), pci.layout.msixVectors]).toEqual([queues, vectors]);
+      expect((pci.readConfig(probe.msixCap + 2, 2) & 0x7ff) + 1).toBe(vectors); // Table Size is N − 1
+    }
+    const { probe } = setup({}, {}, many(2201));
+    probe.write('queue_select', 2200);
+    probe.write('queue_msix_vector', 0x7ff);
+    expect(probe.read('queue_msix_vector')).toBe(0x7ff);
+    probe.write('queue_msix_vector', 0x800);
+    expect(probe.read('queue_msix_vector')).toBe(VIRTIO_MSI_NO_VECTOR);
   });
 
   it('delivers queue interrupts to their vector, none for NO_VECTOR, and never sets ISR bit 0', () => {

@@ -25,6 +25,7 @@
 import { hasFeature } from '../../specs/features/feature-set.js';
 import { VIRTIO_F_NOTIF_CONFIG_DATA, VIRTIO_F_NOTIFICATION_DATA } from '../../specs/features/reserved.js';
 import {
+  VIRTIO_MSI_MAX_VECTOR,
   VIRTIO_MSI_NO_VECTOR,
   VIRTIO_PCI_ISR_CONFIG,
   VIRTIO_PCI_ISR_QUEUE,
@@ -44,7 +45,12 @@ import { Listeners, type PciInterrupt, type PciRegisterAccess, type Unsubscribe,
 
 /** Options of {@link VirtioPciModern}. */
 export interface VirtioPciModernOptions {
-  /** MSI-X Table Size; 0 leaves out the MSI-X capability and BAR 1. @default number of queues + 1 */
+  /**
+   * MSI-X Table Size (0..0x800); 0 leaves out the MSI-X capability and BAR 1.
+   * @default number of queues + 1 (one vector per queue and one for config
+   * changes), at most 0x800, the largest table MSI-X allows (vectors
+   * 0..0x7FF, facts.md §11.2); with more queues the driver shares vectors.
+   */
   readonly msixVectors?: number;
   /** notify_off_multiplier: 0 (one shared address) or a power of 4. @default 4 */
   readonly notifyOffMultiplier?: number;
@@ -88,7 +94,7 @@ export class VirtioPciModern implements PciRegisterAccess {
     this.layout = pciModernLayout(
       device.numQueues,
       backend.configSize,
-      options.msixVectors ?? device.numQueues + 1,
+      options.msixVectors ?? Math.min(device.numQueues + 1, VIRTIO_MSI_MAX_VECTOR + 1),
       options.notifyOffMultiplier ?? 4,
       options.pciCfgCapability ?? true,
     );
