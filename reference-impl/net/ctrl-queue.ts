@@ -40,12 +40,19 @@ export class NetControlQueue {
     const ctx = this.env.context;
     const queue = ctx.queue(queueIndex);
     if (queue === undefined) return;
-    for (let chain = queue.pop(); chain !== null; chain = queue.pop()) {
-      if (chain.kind === 'ring-error') {
-        ctx.fail({ kind: 'ring-error', queue: queueIndex, error: chain });
-        return;
+    // As on the transmitq: drain with notifications suppressed, then re-arm them (with EVENT_IDX
+    // this writes avail_event) and re-check, so the driver's next command is announced to us.
+    queue.disableNotifications();
+    for (;;) {
+      for (let chain = queue.pop(); chain !== null; chain = queue.pop()) {
+        if (chain.kind === 'ring-error') {
+          ctx.fail({ kind: 'ring-error', queue: queueIndex, error: chain });
+          return;
+        }
+        if (!this.answer(queue, queueIndex, chain)) return;
       }
-      if (!this.answer(queue, queueIndex, chain)) return;
+      if (!queue.enableNotifications()) break;
+      queue.disableNotifications();
     }
     if (queue.needsNotify()) {
       const qc = this.env.counters.queues[queueIndex];
