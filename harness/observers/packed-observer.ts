@@ -193,6 +193,22 @@ export class PackedRingObserver extends RingObserverBase implements RingObserver
     this.#deviceWindowStart = this.#devicePos;
   }
 
+  /**
+   * Whether a window of positions [from, to) made available (or used)
+   * between two notification decisions calls for a notification: ENABLE
+   * always, DESC (with EVENT_IDX) when the event descriptor is among them.
+   *
+   * Decision: `packed.evsupp.any.1.driver` / `packed.evsupp.any.1.device`
+   * are followed literally — the descriptor named by
+   * `desc_event_off`/`desc_event_wrap` WAS made available (used) inside the
+   * window, in whatever lap, so a window longer than Q positions can contain
+   * it in an earlier lap. Linux and QEMU (`vring_packed_need_event`) look at
+   * the current lap only and may stay silent there; the reference engine
+   * instead always notifies once Q or more descriptors went by since its
+   * last decision (`PackedDriverState.kickPrepare`,
+   * `PackedDeviceQueue.needsNotify`), which a spare notification permits
+   * (`packed.evsupp.any.2.driver`, `packed.evsupp.any.2.device`).
+   */
   #mustNotify(flags: number, offWrap: number, from: number, to: number): boolean {
     if (flags === RING_EVENT_FLAGS_ENABLE) return true;
     return flags === RING_EVENT_FLAGS_DESC && this.#eventIdx && packedEventInWindow(offWrap, this.#size, from, to);

@@ -67,6 +67,8 @@ export class SplitRingObserver extends RingObserverBase implements RingObserver 
 
   // Driver side: what avail.idx has covered.
   #availIdx: number;
+  /** avail.idx at attach, any value: entry e (counted from there) sits in avail->ring[(this + e) mod Q]. */
+  readonly #availIdxAtAttach: number;
   #availCount = 0;
   readonly #entryHead: Int32Array;
   readonly #chains: (SplitChain | undefined)[];
@@ -129,6 +131,7 @@ export class SplitRingObserver extends RingObserverBase implements RingObserver 
     this.#usedSlotId = new Uint32Array(q);
     this.#usedSlotLen = new Uint32Array(q);
     this.#availIdx = this.#availIdxNow();
+    this.#availIdxAtAttach = this.#availIdx;
     this.#usedIdx = this.#usedIdxNow();
     this.#driverWindowStart = this.#availIdx;
     this.#deviceWindowStart = this.#usedIdx;
@@ -233,7 +236,7 @@ export class SplitRingObserver extends RingObserverBase implements RingObserver 
     }
     const first = Math.max(this.#readHorizon, this.#availCount - this.#size);
     for (let e = first; e < this.#availCount; e++) {
-      const slot = e & this.#mask;
+      const slot = (this.#availIdxAtAttach + e) & this.#mask;
       const value = r.read16(this.#availAddr + virtqAvailRingEntryOffset(slot));
       if (value !== this.#entryHead[slot]) {
         this.violation('ring.split.published-unchanged', `avail->ring[${slot}] changed from ${this.#entryHead[slot]} to ${value} before the device could have read entry ${e}`, 'avail ring entries left alone until read', 'split.avail.driver.1');

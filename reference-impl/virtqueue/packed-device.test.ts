@@ -16,7 +16,7 @@ import { GuestMemory } from '../memory/guest-memory.js';
 import type { DeviceChain } from './device-chain.js';
 import { PackedDeviceQueue } from './packed-device.js';
 import type { DeviceRingErrorCode } from './ring-error.js';
-import { makePackedPair, readPackedDesc, writePackedDesc } from './test-fixture.js';
+import { cyclePacked, makePackedPair, packedEventAmong, readPackedDesc, writePackedDesc } from './test-fixture.js';
 
 function rig(o: { size?: number; indirect?: boolean; eventIdx?: boolean; inOrder?: boolean } = {}) {
   const p = makePackedPair({ size: o.size ?? 4, indirect: o.indirect ?? true, eventIdx: o.eventIdx ?? false, inOrder: o.inOrder ?? false });
@@ -198,6 +198,42 @@ describe('PackedDeviceQueue: notifications', () => {
       expect(r.device.needsNotify()).toBe(false);
       if (flags === RING_EVENT_FLAGS_DESC) expect(expected).toBe((offWrap & 0x7fff) < 2 && offWrap >>> 15 === 1);
     }
+  });
+
+  it('notifies when Q or more slots were used, though the event lies in an earlier lap (QEMU would not)', () => {
+    const p = makePackedPair({ size: 4, eventIdx: true });
+    cyclePacked(p, 2);
+    p.device.needsNotify();
+    cyclePacked(p, 7);
+    const offWrap = packEventOffWrap(3, 1); // position 3, inside the window 2..8
+    p.mem.write16(p.layout.driverAddr, offWrap);
+    p.mem.write16(p.layout.driverAddr + 2, RING_EVENT_FLAGS_DESC);
+    expect(p.device.nextUsed).toBe(packEventOffWrap(1, 1));
+    expect(vring_packed_need_event(offWrap, 1, 4, 1, 1 - 7)).toBe(false);
+    expect(p.device.needsNotify()).toBe(true);
+    expect(p.device.needsNotify()).toBe(false);
+  });
+
+  test.prop([
+    fc.integer({ min: 1, max: 8 }).chain((q) =>
+      fc.record({
+        q: fc.constant(q),
+        before: fc.integer({ min: 0, max: 2 * q }),
+        window: fc.integer({ min: 1, max: 3 * q }),
+        off: fc.integer({ min: 0, max: q - 1 }),
+        wrap: fc.integer({ min: 0, max: 1 }),
+      }),
+    ),
+  ])('with DESC, notifies exactly when the event descriptor was used in the window, or the window is a lap or longer', ({ q, before, window, off, wrap }) => {
+    const p = makePackedPair({ size: q, eventIdx: true });
+    cyclePacked(p, before);
+    p.device.needsNotify();
+    cyclePacked(p, window);
+    const offWrap = packEventOffWrap(off, wrap);
+    p.mem.write16(p.layout.driverAddr, offWrap);
+    p.mem.write16(p.layout.driverAddr + 2, RING_EVENT_FLAGS_DESC);
+    const among = packedEventAmong(offWrap, q, before, before + window);
+    expect(p.device.needsNotify()).toBe(among || window >= q);
   });
 
   it('writes its own event suppression structure and reports waiting buffers', () => {

@@ -334,6 +334,13 @@ export class PackedDeviceQueue {
    * (`packed.evsupp.any.2.device`): DISABLE never, ENABLE always, DESC (with
    * EVENT_IDX) when the written slots cross `desc_event_off`/`wrap`, as QEMU
    * `virtio_packed_should_notify` decides. False when nothing was written.
+   *
+   * Decision (unlike QEMU and Linux): with DESC, once the used descriptors
+   * since the previous call cover Q or more slots, always notify.
+   * `packed.evsupp.any.1.device` read literally (as the harness observer
+   * does): the descriptor named by `desc_event_off`/`wrap` was used in the
+   * window, in whatever lap; `vring_packed_need_event` looks at the current
+   * lap only. A spare notification is always allowed (`packed.evsupp.any.2.device`).
    */
   needsNotify(): boolean {
     const n = this.unsignalled;
@@ -341,7 +348,7 @@ export class PackedDeviceQueue {
     if (n === 0) return false;
     const flags = (this.u16[this.drvFlags16] as number) & RING_EVENT_FLAGS_MASK;
     if (!this.eventIdx || flags !== RING_EVENT_FLAGS_DESC) return flags !== RING_EVENT_FLAGS_DISABLE;
-    if (n > 0xffff) return true;
+    if (n >= this.size) return true;
     const pos = this.usedPos;
     return vring_packed_need_event(this.u16[this.drvOffWrap16] as number, this.usedWrap, this.size, pos, pos - n);
   }

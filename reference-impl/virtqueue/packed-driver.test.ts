@@ -1,3 +1,4 @@
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import {
   RING_EVENT_FLAGS_DESC,
@@ -14,7 +15,7 @@ import {
 } from '../../specs/virtqueue/index.js';
 import type { DeviceChain } from './device-chain.js';
 import type { DriverRingErrorCode } from './ring-error.js';
-import { makePackedPair, readPackedDesc, writePackedDesc } from './test-fixture.js';
+import { cyclePacked, makePackedPair, packedEventAmong, readPackedDesc, writePackedDesc } from './test-fixture.js';
 
 type PackedPair = ReturnType<typeof makePackedPair>;
 
@@ -177,6 +178,42 @@ describe('PackedDriverQueue: notifications', () => {
     expect(p.driver.availPosition).toBe(packEventOffWrap(1, 0));
     expect(p.driver.kickPrepare()).toBe(true);
     expect(p.driver.notificationData(1)).toBe(packedNotificationData(1, 1, 0));
+  });
+
+  it('kicks when Q or more descriptors went by, though the event lies in an earlier lap (Linux would not)', () => {
+    const p = makePackedPair({ size: 4, eventIdx: true });
+    cyclePacked(p, 2);
+    p.driver.kickPrepare();
+    const offWrap = packEventOffWrap(3, 1); // position 3, inside the next window 2..8
+    p.mem.write16(p.layout.deviceAddr, offWrap);
+    p.mem.write16(p.layout.deviceAddr + 2, RING_EVENT_FLAGS_DESC);
+    cyclePacked(p, 7);
+    expect(p.driver.availPosition).toBe(packEventOffWrap(1, 1));
+    expect(vring_packed_need_event(offWrap, 1, 4, 1, 1 - 7)).toBe(false);
+    expect(p.driver.kickPrepare()).toBe(true);
+    expect(p.driver.kickPrepare()).toBe(false);
+  });
+
+  test.prop([
+    fc.integer({ min: 1, max: 8 }).chain((q) =>
+      fc.record({
+        q: fc.constant(q),
+        before: fc.integer({ min: 0, max: 2 * q }),
+        window: fc.integer({ min: 1, max: 3 * q }),
+        off: fc.integer({ min: 0, max: q - 1 }),
+        wrap: fc.integer({ min: 0, max: 1 }),
+      }),
+    ),
+  ])('with DESC, kicks exactly when the event descriptor was made available in the window, or the window is a lap or longer', ({ q, before, window, off, wrap }) => {
+    const p = makePackedPair({ size: q, eventIdx: true });
+    cyclePacked(p, before);
+    p.driver.kickPrepare();
+    const offWrap = packEventOffWrap(off, wrap);
+    p.mem.write16(p.layout.deviceAddr, offWrap);
+    p.mem.write16(p.layout.deviceAddr + 2, RING_EVENT_FLAGS_DESC);
+    cyclePacked(p, window);
+    const among = packedEventAmong(offWrap, q, before, before + window);
+    expect(p.driver.kickPrepare()).toBe(among || window >= q);
   });
 
   it('writes the driver event suppression structure as Linux 6.1 does', () => {

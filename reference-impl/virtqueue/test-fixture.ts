@@ -146,3 +146,33 @@ export function readPackedDesc(mem: GuestMemory, ring: number, i: number): { len
     flags: mem.read16(at + pvirtq_desc.fields.flags.offset),
   };
 }
+
+/**
+ * Literal reading of a RING_EVENT_FLAGS_DESC trigger (`packed.evsupp.any.1.*`):
+ * whether the descriptor named by `offWrap` (offset bits 0–14, wrap bit 15)
+ * sits at one of the absolute ring positions `from`..`to − 1`, walking them
+ * one by one from a queue that started at slot 0 with wrap counter 1.
+ */
+export function packedEventAmong(offWrap: number, size: number, from: number, to: number): boolean {
+  for (let pos = from; pos < to; pos++) {
+    const wrap = Math.floor(pos / size) % 2 === 0 ? 1 : 0;
+    if (pos % size === (offWrap & 0x7fff) && wrap === offWrap >>> 15) return true;
+  }
+  return false;
+}
+
+/**
+ * Passes `n` one-descriptor buffers through a packed pair: the driver makes
+ * each available, the device uses it, the driver collects it. No
+ * notification decision is taken.
+ */
+export function cyclePacked(p: Pair<PackedDriverQueue<number>, PackedDeviceQueue>, n: number): void {
+  for (let t = 0; t < n; t++) {
+    p.driver.addBuffer(p.bufferAddr(t), 8, true, t);
+    const c = p.device.pop();
+    if (c === null || c.kind !== 'chain') throw new Error(`expected a chain, got ${JSON.stringify(c)}`);
+    p.device.push(c, 0);
+    const u = p.driver.getUsed();
+    if (u === null || u.kind !== 'used' || u.token !== t) throw new Error(`expected token ${t} back, got ${JSON.stringify(u)}`);
+  }
+}

@@ -44,11 +44,11 @@ export interface RingConfigChoices {
   readonly inOrder?: boolean;
   /**
    * Split initial index:
-   * - `'near-wrap'`: 65536 − size × j for j in 1..2, so a run crosses
-   *   65535 → 0 after one or two laps; a multiple of the size, as a queue that ran
-   *   whole laps before would have (the split observer needs that, see the
-   *   report of harness/scenarios/ring);
-   * - `'near-wrap-unaligned'`: 65535 − k for k in 0..2×size;
+   * - `'near-wrap'`: 65536 − m for m in 1..2×size, so a run crosses
+   *   65535 → 0 within two laps; any alignment, since a queue that ran
+   *   before may stop anywhere in a lap (shrinks towards 65535);
+   * - `'near-wrap-unaligned'`: the same, never a multiple of the size (for
+   *   size 1, where every index is one, as `'near-wrap'`);
    * - `'any'`: any u16; `'zero'`: none (start at 0).
    * @default 'near-wrap'
    */
@@ -76,11 +76,20 @@ export function ringConfigArbitrary(choices: RingConfigChoices = {}): fc.Arbitra
         const base = { format: f, size, eventIdx, indirect, inOrder };
         const mode = choices.initialIndex ?? 'near-wrap';
         if (f === 'packed' || mode === 'zero') return base;
-        const initialIndex =
-          mode === 'any' ? k : mode === 'near-wrap' ? 0x10000 - size * (1 + (k & 1)) : 0xffff - (k % (2 * size + 1));
-        return { ...base, initialIndex };
+        return { ...base, initialIndex: mode === 'any' ? k : 0x10000 - nearWrapDistance(size, k, mode === 'near-wrap-unaligned') };
       });
   });
+}
+
+/**
+ * Distance m in 1..2×size below 65536 picked by `k` (0 → 1); with
+ * `unaligned` and size ≥ 2, skips size and 2×size so the start is never a
+ * multiple of the size.
+ */
+function nearWrapDistance(size: number, k: number, unaligned: boolean): number {
+  if (!unaligned || size === 1) return 1 + (k % (2 * size));
+  const r = k % (2 * size - 2);
+  return r < size - 1 ? r + 1 : r + 2;
 }
 
 /** A configuration and its steps: the whole input of one scenario run. */

@@ -90,11 +90,14 @@ export interface RingScenarioOptions {
   /**
    * Packed rings: make a notification decision before a side publishes more
    * than one lap (Q descriptors) since its last decision, as Linux does in
-   * practice by kicking after each batch. The packed event test
-   * (`vring_packed_need_event`) cannot place an event offset in a window
-   * longer than a lap, so the engine and the observer disagree there; off
-   * only to reproduce that case.
-   * @default true
+   * practice by kicking after each batch. Off by default: the reference
+   * engine notifies whenever Q or more descriptors went by since its last
+   * decision, so it agrees with the packed observer's literal reading of
+   * `packed.evsupp.any.1.driver` / `packed.evsupp.any.1.device` even in
+   * windows longer than a lap. On, to keep an engine that checks the
+   * current lap only (`vring_packed_need_event` alone, as Linux and QEMU)
+   * out of such windows.
+   * @default false
    */
   readonly packedDecisionEveryLap?: boolean;
 }

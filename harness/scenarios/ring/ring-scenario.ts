@@ -109,7 +109,7 @@ export class RingScenario {
     this.probe = new RingProbe(this.mem, config, this.plan.layout);
     this.observe = options.observe ?? true;
     this.checkReadOnly = options.checkReadOnlyBuffers ?? true;
-    this.lapBound = config.format === 'packed' && (options.packedDecisionEveryLap ?? true);
+    this.lapBound = config.format === 'packed' && (options.packedDecisionEveryLap ?? false);
     const engine = options.engine ?? referenceRingEngine;
     const o = ringQueueOptions(config, this.plan);
     this.driver = engine.createDriver(this.mem, config.format, o.driver);
