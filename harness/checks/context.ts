@@ -23,6 +23,8 @@ export interface RunConfig {
   readonly path?: string;
   /** Bound on one check run. @default 10 000 ms */
   readonly timeoutMs: number;
+  /** Features the user asked the device to offer on top of what each check requests (`--features`). */
+  readonly features?: readonly string[];
 }
 
 /**

@@ -22,7 +22,12 @@ export function deviceContext(adapter: DeviceAdapter, config: RunConfig): (trace
         if (!adapter.transports.includes(config.transport)) {
           throw new NotApplicable(`adapter '${adapter.name}' does not provide the ${config.transport} transport`);
         }
-        const created = await adapter.create({ ...request, transport: config.transport });
+        const extra = config.features ?? [];
+        const created = await adapter.create({
+          ...request,
+          transport: config.transport,
+          ...(extra.length > 0 ? { addFeatures: [...(request.addFeatures ?? []), ...extra] } : {}),
+        });
         if (created.kind === 'unsupported') throw new NotApplicable(`adapter '${adapter.name}' cannot provide this device: ${created.reason}`);
         open.push(created.device);
         trace.record(`device created (${adapter.name}, ${config.transport})`);

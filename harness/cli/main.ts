@@ -1,6 +1,7 @@
 import { CatalogError } from '../../specs/catalog/index.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { runList } from './list.js';
+import { runRun } from './run.js';
 
 /** Top-level `--help` text. */
 export const MAIN_HELP = `Usage: virtio-net-conformance <command> [options]
@@ -8,6 +9,7 @@ export const MAIN_HELP = `Usage: virtio-net-conformance <command> [options]
 Judges virtio-net devices and drivers, clause by clause, against the virtio specification.
 
 Commands:
+  run         run the conformance checks (the default command)
   list        print the specification clauses in scope (filters: --area, --level, --role)
 
 Run 'virtio-net-conformance <command> --help' for a command's options.
@@ -15,7 +17,8 @@ Run 'virtio-net-conformance <command> --help' for a command's options.
 Exit codes: 0 conformant, 1 conformance failures, 2 inconclusive, 3 usage or harness error.`;
 
 /** The subcommands, by name. */
-const COMMANDS: Readonly<Record<string, (args: readonly string[], out: (text: string) => void) => number>> = {
+const COMMANDS: Readonly<Record<string, (args: readonly string[], out: (text: string) => void, err: (text: string) => void) => number | Promise<number>>> = {
+  run: runRun,
   list: runList,
 };
 
@@ -31,19 +34,17 @@ export async function main(
   const debug = argv.includes('--debug');
   const [command, ...rest] = argv;
   try {
-    if (command === undefined || command === '--help' || command === '-h') {
+    if (command === '--help' || command === '-h') {
       out(MAIN_HELP);
-      return command === undefined ? ExitCode.Usage : ExitCode.Conformant;
+      return ExitCode.Conformant;
     }
+    // `run` is the default command: no command, or options first, means `run`.
+    if (command === undefined || command.startsWith('-')) return await runRun(argv, out, err);
     const run = COMMANDS[command];
     if (run === undefined) {
-      throw new UsageError(
-        command.startsWith('-')
-          ? `unknown option '${command}' before a command (commands: ${Object.keys(COMMANDS).join(', ')})`
-          : `unknown command '${command}' (commands: ${Object.keys(COMMANDS).join(', ')})`,
-      );
+      throw new UsageError(`unknown command '${command}' (commands: ${Object.keys(COMMANDS).join(', ')})`);
     }
-    return await run(rest, out);
+    return await run(rest, out, err);
   } catch (error) {
     if (error instanceof UsageError || error instanceof CatalogError) {
       err(`virtio-net-conformance: ${error.message}`);
