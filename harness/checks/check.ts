@@ -10,7 +10,7 @@ import type { ClauseLevel, ClauseRole } from '../../specs/catalog/schema.js';
 import type { Evidence, Verdict } from './verdict.js';
 
 /** The areas checks are grouped in (one module per area under harness/checks and harness/scenarios). */
-export const CHECK_AREAS = ['negotiation', 'header', 'mtu', 'ctrl', 'ring', 'datapath'] as const;
+export const CHECK_AREAS = ['negotiation', 'transport', 'header', 'mtu', 'ctrl', 'ring', 'datapath'] as const;
 /** A check area. */
 export type CheckArea = (typeof CHECK_AREAS)[number];
 

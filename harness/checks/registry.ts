@@ -13,8 +13,9 @@ import * as header from './header/index.js';
 import * as mtu from './mtu/index.js';
 import * as negotiation from './negotiation/index.js';
 import * as ring from './ring/index.js';
+import * as transport from './transport/index.js';
 
-const AREAS = [negotiation, header, mtu, ctrl, ring, datapath] as const;
+const AREAS = [negotiation, transport, header, mtu, ctrl, ring, datapath] as const;
 
 /** All device-side checks. */
 export const DEVICE_CHECKS: readonly Check<DeviceCheckContext>[] = AREAS.flatMap((area) => area.deviceChecks);

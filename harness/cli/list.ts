@@ -12,6 +12,8 @@ import {
   type Clause,
   type ClauseScope,
 } from '../../specs/catalog/index.js';
+import { CHECK_AREAS } from '../checks/check.js';
+import { ALL_CHECKS } from '../checks/registry.js';
 import { ExitCode } from './exit-codes.js';
 import { parseChoices, parseOptions } from './options.js';
 
@@ -26,6 +28,8 @@ Options:
   --role <role>         only clauses binding the device or the driver
   --spec-version <v>    newest spec version in scope: 1.2, 1.3 (default) or 1.4
   --legacy              include Legacy Interface clauses
+  --checks              list the checks instead (--area then takes negotiation, header, mtu, ctrl,
+                        ring, datapath)
   --catalog <file>      read the clause catalog from this file instead of the shipped one
   --json                print a JSON array instead of a table
   --debug               print stack traces on errors
@@ -45,11 +49,13 @@ export function runList(args: readonly string[], out: (text: string) => void): n
     'spec-version': { type: 'string' },
     legacy: { type: 'boolean' },
     catalog: { type: 'string' },
+    checks: { type: 'boolean' },
   });
   if (values.help) {
     out(LIST_HELP);
     return ExitCode.Conformant;
   }
+  if (values.checks) return listChecks(values, out);
   const areas = parseChoices('area', values.area, CLAUSE_AREAS, (v) => v.toLowerCase());
   const levels = parseChoices('level', values.level, CLAUSE_LEVELS, normaliseLevel, (l) => l.replace(' ', '_'));
   const roles = parseChoices('role', values.role, CLAUSE_ROLES, (v) => v.toLowerCase());
@@ -66,6 +72,23 @@ export function runList(args: readonly string[], out: (text: string) => void): n
   } else {
     out(formatTable(selected));
     out(`${selected.length} clauses`);
+  }
+  return ExitCode.Conformant;
+}
+
+function listChecks(values: { area?: string[]; level?: string[]; role?: string[]; json?: boolean }, out: (text: string) => void): number {
+  const areas = parseChoices('area', values.area, CHECK_AREAS, (v) => v.toLowerCase());
+  const levels = parseChoices('level', values.level, CLAUSE_LEVELS, normaliseLevel, (l) => l.replace(' ', '_'));
+  const roles = parseChoices('role', values.role, CLAUSE_ROLES, (v) => v.toLowerCase());
+  const checks = ALL_CHECKS.filter(
+    (c) => (areas === undefined || areas.includes(c.area)) && (levels === undefined || levels.includes(c.level)) && (roles === undefined || roles.includes(c.role)),
+  );
+  if (values.json) {
+    out(JSON.stringify(checks.map(({ id, title, clauses, role, level, area, applies, decision }) => ({ id, title, clauses, role, level, area, applies, decision })), null, 2));
+  } else {
+    const width = Math.max(2, ...checks.map((c) => c.id.length));
+    for (const c of checks) out(`${c.id.padEnd(width)}  ${c.level.padEnd(10)}  ${c.role.padEnd(6)}  ${c.clauses.join(' ')}`);
+    out(`${checks.length} checks`);
   }
   return ExitCode.Conformant;
 }

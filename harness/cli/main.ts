@@ -2,6 +2,8 @@ import { CatalogError } from '../../specs/catalog/index.js';
 import { ExitCode, UsageError } from './exit-codes.js';
 import { runList } from './list.js';
 import { runRun } from './run.js';
+import { runExplain } from './explain.js';
+import { runMutants } from './mutants.js';
 
 /** Top-level `--help` text. */
 export const MAIN_HELP = `Usage: virtio-net-conformance <command> [options]
@@ -10,7 +12,9 @@ Judges virtio-net devices and drivers, clause by clause, against the virtio spec
 
 Commands:
   run         run the conformance checks (the default command)
-  list        print the specification clauses in scope (filters: --area, --level, --role)
+  list        print the clauses in scope (filters: --area, --level, --role) or, with --checks, the checks
+  explain     explain a clause or a check: text, level, role, features, checks, mutants
+  mutants     run the kill matrix: every mutant against the checks that must kill it
 
 Run 'virtio-net-conformance <command> --help' for a command's options.
 
@@ -20,6 +24,8 @@ Exit codes: 0 conformant, 1 conformance failures, 2 inconclusive, 3 usage or har
 const COMMANDS: Readonly<Record<string, (args: readonly string[], out: (text: string) => void, err: (text: string) => void) => number | Promise<number>>> = {
   run: runRun,
   list: runList,
+  explain: runExplain,
+  mutants: runMutants,
 };
 
 /**

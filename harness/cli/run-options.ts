@@ -31,6 +31,8 @@ Selection:
   --level <l>           MUST, MUST_NOT, SHOULD, SHOULD_NOT, MAY (the checks' levels)
 Judgement and replay:
   --strict              SHOULD failures fail the gate
+  --expectations <file> known failures (JSON: target, expected[{check, transport?, ring?, reason, link}]);
+                        a known failure that passes fails the gate
   --runs <n>            runs per property (default 100)
   --seed <n>            fast-check seed (default: a fixed seed, so runs repeat)
   --path <p>            fast-check path, to replay one counterexample (with --seed)
@@ -62,6 +64,7 @@ export interface RunOptions {
   readonly timeoutMs: number;
   readonly report?: string;
   readonly shard?: string;
+  readonly expectations?: string;
 }
 
 /** The seed a run uses when none is given: fixed, so two runs of the same tree agree. */
@@ -119,7 +122,6 @@ export function parseRunOptions(args: readonly string[]): RunOptions {
     if (!m || Number(m[1]) < 1 || Number(m[1]) > Number(m[2])) throw new UsageError(`--shard: expected i/n with 1 ≤ i ≤ n, got '${shard}'`);
   }
   if (values.path !== undefined && values.seed === undefined) throw new UsageError('--path: replaying a path needs the --seed it came from');
-  if (values.expectations !== undefined) throw new UsageError('--expectations: expectation files are not supported yet');
   const levels = parseChoices('level', values.level, CLAUSE_LEVELS, (v) => v.toUpperCase().replace(/[_-]/g, ' '), (l) => l.replace(' ', '_'));
   return {
     help: values.help ?? false,
@@ -140,5 +142,6 @@ export function parseRunOptions(args: readonly string[]): RunOptions {
     timeoutMs: integer('timeout', values.timeout, 1, 10_000),
     ...(values.report === undefined ? {} : { report: values.report }),
     ...(shard === undefined ? {} : { shard }),
+    ...(values.expectations === undefined ? {} : { expectations: values.expectations }),
   };
 }

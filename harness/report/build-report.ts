@@ -9,6 +9,7 @@ import type { CheckResult } from '../checks/runner.js';
 import { failsGate, isInconclusive } from '../checks/verdict.js';
 import { catalog } from '../../specs/catalog/index.js';
 import { ExitCode } from '../cli/exit-codes.js';
+import { expectationFor, type ExpectationsFile } from './expectations.js';
 import { reportSchema, type Report, type ReportResult } from './report-schema.js';
 
 /** What the report needs to know about the run besides the results. */
@@ -25,6 +26,15 @@ export interface RunFacts {
   readonly shard?: string;
   /** Problems that kept checks from running (a suite that failed to load). */
   readonly loadErrors: readonly string[];
+  /** Known failures (`--expectations`). */
+  readonly expectations?: ExpectationsFile;
+}
+
+/** Whether a result is a gate failure once known failures are taken into account. */
+function gateFailure(result: CheckResult, strict: boolean, expectations: ExpectationsFile | undefined): boolean {
+  const known = expectations === undefined ? undefined : expectationFor(expectations, result);
+  if (known !== undefined) return !failsGate(result.verdict, strict) && result.verdict.kind !== 'not-applicable';
+  return failsGate(result.verdict, strict);
 }
 
 function message(result: CheckResult): string {
@@ -48,8 +58,9 @@ function message(result: CheckResult): string {
 }
 
 /** The exit code the results call for. */
-export function exitCodeOf(results: readonly CheckResult[], strict: boolean, loadErrors: readonly string[]): number {
-  if (results.some((r) => failsGate(r.verdict, strict))) return ExitCode.Failures;
+export function exitCodeOf(results: readonly CheckResult[], strict: boolean, loadErrors: readonly string[], expectations?: ExpectationsFile): number {
+  // A known failure that fails does not fail the gate; a known failure that passes does.
+  if (results.some((r) => gateFailure(r, strict, expectations))) return ExitCode.Failures;
   const ran = results.filter((r) => r.verdict.kind !== 'not-applicable');
   if (loadErrors.length > 0 || ran.length === 0 || results.some((r) => isInconclusive(r.verdict))) return ExitCode.Inconclusive;
   return ExitCode.Conformant;
@@ -64,7 +75,9 @@ export function buildReport(results: readonly CheckResult[], facts: RunFacts): R
       order.indexOf(a.config.transport) - order.indexOf(b.config.transport) ||
       order.indexOf(a.config.ring) - order.indexOf(b.config.ring),
   );
-  const rows: ReportResult[] = sorted.map((r) => ({
+  const rows: ReportResult[] = sorted.map((r) => {
+    const known = facts.expectations === undefined ? undefined : expectationFor(facts.expectations, r);
+    return {
     check: r.check,
     title: r.title,
     clauses: [...r.clauses],
@@ -79,6 +92,7 @@ export function buildReport(results: readonly CheckResult[], facts: RunFacts): R
     numRuns: r.config.numRuns,
     ...(r.config.path === undefined ? {} : { path: r.config.path }),
     verdict: r.verdict,
+    ...(known === undefined ? {} : { expected: { reason: known.reason, link: known.link, held: failsGate(r.verdict, facts.strict) } }),
     ...(r.replay === undefined
       ? {}
       : {
@@ -87,10 +101,11 @@ export function buildReport(results: readonly CheckResult[], facts: RunFacts): R
             command: `npx virtio-net-conformance run --target ${facts.target} --transport ${r.config.transport} --ring ${r.config.ring} --clause ${r.clauses[0]} --seed ${r.replay.seed} --path ${r.replay.path}`,
           },
         }),
-    message: message(r),
+    message: known !== undefined && !failsGate(r.verdict, facts.strict) ? `expected to fail (${known.reason}) but did not: ${message(r)}` : message(r),
     trace: [...r.trace],
     durationMs: r.durationMs,
-  }));
+  };
+  });
   const byVerdict: Record<string, number> = {};
   for (const row of rows) byVerdict[row.verdict.kind] = (byVerdict[row.verdict.kind] ?? 0) + 1;
   const { spec } = catalog();
@@ -107,7 +122,7 @@ export function buildReport(results: readonly CheckResult[], facts: RunFacts): R
       strict: facts.strict,
       ...(facts.shard === undefined ? {} : { shard: facts.shard }),
     },
-    summary: { total: rows.length, byVerdict, exitCode: exitCodeOf(results, facts.strict, facts.loadErrors) },
+    summary: { total: rows.length, byVerdict, exitCode: exitCodeOf(results, facts.strict, facts.loadErrors, facts.expectations) },
     results: rows,
   });
 }

@@ -40,8 +40,11 @@ export const resultSchema = z.strictObject({
   numRuns: z.number().int(),
   path: z.string().optional(),
   verdict: verdictSchema,
-  /** Set when a known failure from the expectations file matched this result. */
-  expected: z.strictObject({ reason: z.string(), link: z.string() }).optional(),
+  /**
+   * Set when a known failure from the expectations file covers this result; `held` says whether it
+   * still fails (false: an unexpected pass, which fails the gate).
+   */
+  expected: z.strictObject({ reason: z.string(), link: z.string(), held: z.boolean() }).optional(),
   replay: z.strictObject({ seed: z.number().int(), path: z.string(), counterexample: z.string(), command: z.string() }).optional(),
   message: z.string(),
   trace: z.array(z.string()),

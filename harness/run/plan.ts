@@ -35,6 +35,8 @@ export const runPlanSchema = z.strictObject({
   path: z.string().optional(),
   timeoutMs: z.number().int().positive(),
   strict: z.boolean(),
+  /** The expectations file (absolute path), when known failures were given. */
+  expectations: z.string().optional(),
 });
 
 /** A run plan. */

@@ -14,6 +14,7 @@ import { driverContext } from '../checks/driver-context.js';
 import { DEVICE_CHECKS, DRIVER_CHECKS } from '../checks/registry.js';
 import { runCheck, type CheckResult } from '../checks/runner.js';
 import { failsGate, isInconclusive } from '../checks/verdict.js';
+import { expectationFor, loadExpectations, type ExpectationsFile } from '../report/expectations.js';
 import { readPlan } from './plan.js';
 import { resolveSubjects } from './subject.js';
 
@@ -49,6 +50,12 @@ export async function defineAreaSuite(area: CheckArea): Promise<void> {
   if (resolved.kind === 'error') throw new Error(resolved.message);
   const { device, driver } = resolved.subjects;
   const selected = new Set(plan.checks);
+  let expectations: ExpectationsFile | undefined;
+  if (plan.expectations !== undefined) {
+    const loaded = loadExpectations(plan.expectations, new Set([...DEVICE_CHECKS, ...DRIVER_CHECKS].map((c) => c.id)));
+    if (loaded.kind === 'error') throw new Error(loaded.message);
+    expectations = loaded.file;
+  }
   const configs = plan.transports.flatMap((transport) => plan.rings.map((ring) => ({ transport, ring })));
 
   const declare = <C>(check: Check<C>, subject: string, lease: (config: RunConfig) => Parameters<typeof runCheck<C>>[3]) => {
@@ -59,7 +66,14 @@ export async function defineAreaSuite(area: CheckArea): Promise<void> {
           const result = await runCheck(check, subject, config, lease(config));
           context.task.meta.conformance = result;
           if (result.verdict.kind === 'not-applicable') context.skip(result.verdict.reason);
-          if (failsGate(result.verdict, plan.strict) || isInconclusive(result.verdict)) throw new Error(describeFailure(result));
+          const known = expectations === undefined ? undefined : expectationFor(expectations, result);
+          const failed = failsGate(result.verdict, plan.strict);
+          if (known !== undefined) {
+            if (!failed) throw new Error(`expected to fail (${known.reason}, ${known.link}) but did not: ${result.verdict.kind}`);
+            context.annotate(`known failure: ${known.reason} (${known.link}): ${describeFailure(result)}`);
+            return;
+          }
+          if (failed || isInconclusive(result.verdict)) throw new Error(describeFailure(result));
         });
       }
     });
