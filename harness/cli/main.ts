@@ -4,6 +4,7 @@ import { runList } from './list.js';
 import { runRun } from './run.js';
 import { runExplain } from './explain.js';
 import { runMutants } from './mutants.js';
+import { runMerge } from './merge.js';
 
 /** Top-level `--help` text. */
 export const MAIN_HELP = `Usage: virtio-net-conformance <command> [options]
@@ -15,6 +16,7 @@ Commands:
   list        print the clauses in scope (filters: --area, --level, --role) or, with --checks, the checks
   explain     explain a clause or a check: text, level, role, features, checks, mutants
   mutants     run the kill matrix: every mutant against the checks that must kill it
+  merge       merge shard reports (run --shard i/n --report DIR) into one report
 
 Run 'virtio-net-conformance <command> --help' for a command's options.
 
@@ -26,6 +28,7 @@ const COMMANDS: Readonly<Record<string, (args: readonly string[], out: (text: st
   list: runList,
   explain: runExplain,
   mutants: runMutants,
+  merge: runMerge,
 };
 
 /**

@@ -9,6 +9,7 @@ import type { CheckResult } from '../checks/runner.js';
 import { failsGate, isInconclusive } from '../checks/verdict.js';
 import { catalog } from '../../specs/catalog/index.js';
 import { ExitCode } from '../cli/exit-codes.js';
+import { compareResults } from './merge.js';
 import { expectationFor, type ExpectationsFile } from './expectations.js';
 import { reportSchema, type Report, type ReportResult } from './report-schema.js';
 
@@ -68,14 +69,7 @@ export function exitCodeOf(results: readonly CheckResult[], strict: boolean, loa
 
 /** Builds and validates the report. @throws when the result set does not fit the schema (a harness bug). */
 export function buildReport(results: readonly CheckResult[], facts: RunFacts): Report {
-  const order = ['pci', 'mmio', 'split', 'packed'];
-  const sorted = [...results].sort(
-    (a, b) =>
-      a.check.localeCompare(b.check) ||
-      order.indexOf(a.config.transport) - order.indexOf(b.config.transport) ||
-      order.indexOf(a.config.ring) - order.indexOf(b.config.ring),
-  );
-  const rows: ReportResult[] = sorted.map((r) => {
+  const rows: ReportResult[] = results.map((r) => {
     const known = facts.expectations === undefined ? undefined : expectationFor(facts.expectations, r);
     return {
     check: r.check,
@@ -106,6 +100,7 @@ export function buildReport(results: readonly CheckResult[], facts: RunFacts): R
     durationMs: r.durationMs,
   };
   });
+  rows.sort(compareResults);
   const byVerdict: Record<string, number> = {};
   for (const row of rows) byVerdict[row.verdict.kind] = (byVerdict[row.verdict.kind] ?? 0) + 1;
   const { spec } = catalog();
