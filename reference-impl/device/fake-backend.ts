@@ -150,16 +150,26 @@ export class FakeBackend implements VirtioDeviceBackend {
     this.context.configChanged();
   }
 
-  /** Completes every available buffer of `queue` with len 0, then notifies if the ring says so. */
+  /**
+   * Completes every available buffer of `queue` with len 0, then notifies if
+   * the ring says so. Available-buffer notifications are suppressed while
+   * draining and re-armed after it (`avail_event` with EVENT_IDX,
+   * `split.asupp.device.4`), and the ring is checked again so that a buffer
+   * made available in between is not missed (bug D9), as the net device's
+   * transmit path does.
+   */
   drain(queue: number): void {
     const q = this.context.queue(queue);
     if (q === undefined) return;
+    q.disableNotifications();
     for (;;) {
-      const chain = q.pop();
-      if (chain === null) break;
-      if (chain.kind === 'ring-error') return this.context.fail({ kind: 'ring-error', queue, error: chain });
-      q.push(chain, 0);
-      this.completed[queue] = (this.completed[queue] ?? 0) + 1;
+      for (let chain = q.pop(); chain !== null; chain = q.pop()) {
+        if (chain.kind === 'ring-error') return this.context.fail({ kind: 'ring-error', queue, error: chain });
+        q.push(chain, 0);
+        this.completed[queue] = (this.completed[queue] ?? 0) + 1;
+      }
+      if (!q.enableNotifications()) break;
+      q.disableNotifications();
     }
     if (q.needsNotify()) this.context.raiseUsedBufferNotification(queue);
   }

@@ -8,7 +8,7 @@
  */
 
 import { type FeatureSet, featureMask, hasFeature } from '../../../specs/features/feature-set.js';
-import { VIRTIO_F_VERSION_1 } from '../../../specs/features/reserved.js';
+import { VIRTIO_F_RING_RESET, VIRTIO_F_VERSION_1 } from '../../../specs/features/reserved.js';
 import { GuestAllocator, GuestMemory } from '../../memory/guest-memory.js';
 import {
   allocateIndirectArea,
@@ -20,9 +20,10 @@ import {
   type RingFormat,
   SplitDeviceQueue,
   SplitDriverQueue,
+  type VirtqueueLayout,
 } from '../../virtqueue/index.js';
-import { VirtqueueHandle } from '../virtio/driver-virtqueue.js';
-import type { VirtioConfigOps, VirtioDevice } from '../virtio/virtio-config-ops.js';
+import { type PlacedRing, queueResetUnsupported, VirtqueueHandle, type VirtqueueTransport } from '../virtio/driver-virtqueue.js';
+import { ok, type VirtioConfigOps, type VirtioDevice, type VirtioResult } from '../virtio/virtio-config-ops.js';
 import { ControlQueue, type ControlQueueOptions } from './control-queue.js';
 import { NAPI_POLL_WEIGHT } from './constants.js';
 import { netdevFeatures } from './features.js';
@@ -40,6 +41,7 @@ export type DeviceRing = SplitDeviceQueue | PackedDeviceQueue;
 /** One queue: the driver's virtqueue object over the device's ring engine. */
 export interface RingRig {
   readonly vq: VirtqueueHandle<number>;
+  /** The device side; a new one after a resize (the scripted device follows the new ring). */
   readonly device: DeviceRing;
   /** Notifications the driver sent. */
   readonly notifies: { count: number };
@@ -53,12 +55,18 @@ export interface RingRigOptions {
   readonly indirect?: boolean;
   readonly callback?: boolean;
   readonly index?: number;
+  /** VIRTIO_F_RING_RESET negotiated: without it the scripted transport refuses queue resets (-ENOENT). @default true */
+  readonly ringReset?: boolean;
 }
 
-/** Builds a queue rig in `mem`. @throws Error when the device side refuses the layout (a test bug). */
-export function ringRig(mem: GuestMemory, alloc: GuestAllocator, o: RingRigOptions = {}): RingRig {
+interface PlacedPair {
+  readonly ring: SplitDriverQueue<number> | PackedDriverQueue<number>;
+  readonly device: DeviceRing;
+  readonly layout: VirtqueueLayout;
+}
+
+function placePair(mem: GuestMemory, alloc: GuestAllocator, o: RingRigOptions, size: number): PlacedPair {
   const format = o.format ?? 'split';
-  const size = o.size ?? 64;
   const layout = format === 'split' ? allocateSplitRing(alloc, size) : allocatePackedRing(alloc, size);
   const indirectArea = o.indirect === true ? allocateIndirectArea(alloc, size, Math.min(size, 32)) : undefined;
   const opts = {
@@ -71,17 +79,31 @@ export function ringRig(mem: GuestMemory, alloc: GuestAllocator, o: RingRigOptio
   const ring = format === 'split' ? new SplitDriverQueue<number>(mem, opts) : new PackedDriverQueue<number>(mem, opts);
   const device = format === 'split' ? SplitDeviceQueue.create(mem, opts) : PackedDeviceQueue.create(mem, opts);
   if ('kind' in device) throw new Error(device.message);
+  return { ring, device, layout };
+}
+
+/** Builds a queue rig in `mem`. @throws Error when the device side refuses the layout (a test bug). */
+export function ringRig(mem: GuestMemory, alloc: GuestAllocator, o: RingRigOptions = {}): RingRig {
+  const size = o.size ?? 64;
+  const index = o.index ?? 0;
+  const first = placePair(mem, alloc, o, size);
   const notifies = { count: 0 };
-  const transport = {
+  const rig = { vq: undefined as unknown as VirtqueueHandle<number>, device: first.device, notifies };
+  const transport: VirtqueueTransport = {
     notify: async () => {
       notifies.count++;
       return true;
     },
-    resetQueue: async () => ({ kind: 'ok' as const, value: undefined }),
-    enableQueue: async () => ({ kind: 'ok' as const, value: undefined }),
+    resetQueue: async () => (o.ringReset === false ? queueResetUnsupported(index) : ok(undefined)),
+    enableQueue: async () => ok(undefined),
+    allocateRing: <T>(_vq: VirtqueueHandle<T>, n: number): VirtioResult<PlacedRing<T>> => {
+      const next = placePair(mem, alloc, o, n);
+      rig.device = next.device;
+      return ok({ ring: next.ring as unknown as PlacedRing<T>['ring'], layout: next.layout });
+    },
   };
-  const vq = new VirtqueueHandle<number>(ring, { index: o.index ?? 0, name: `q${o.index ?? 0}`, sizeMax: size, callback: null, notificationData: false, layout }, transport);
-  return { vq, device, notifies };
+  rig.vq = new VirtqueueHandle<number>(first.ring, { index, name: `q${index}`, sizeMax: size, callback: null, notificationData: false, layout: first.layout }, transport);
+  return rig;
 }
 
 /** Device side: writes `bytes` across the chain's writable segments; returns the bytes written. */
@@ -200,7 +222,13 @@ export function unitRig(o: UnitViOptions): UnitRig {
   vi.rxMode = D.rxMode(features, big.bigPackets);
   dev.neededHeadroom = vi.hdrLen;
   if ((o.mtu ?? 0) > 0) dev.mtu = dev.maxMtu = o.mtu as number;
-  const ringOpts = { format: o.format ?? 'split', size: o.size ?? 64, eventIdx: o.eventIdx ?? false, indirect: o.indirect ?? false } as const;
+  const ringOpts = {
+    format: o.format ?? 'split',
+    size: o.size ?? 64,
+    eventIdx: o.eventIdx ?? false,
+    indirect: o.indirect ?? false,
+    ringReset: hasFeature(features, VIRTIO_F_RING_RESET),
+  } as const;
   const rx: RingRig[] = [];
   const tx: RingRig[] = [];
   for (let i = 0; i < pairs; i++) {

@@ -1,8 +1,8 @@
 /**
  * The driver-side virtqueue object drivers use (Linux `struct virtqueue`
  * and the `virtqueue_*` API): the ring engine plus what only the transport
- * knows, namely how to notify the device, the MSI-X vector, per-queue reset,
- * and the used-buffer callback.
+ * knows, namely how to notify the device, the MSI-X vector, per-queue reset
+ * and resize, and the used-buffer callback.
  *
  * Broken state (Linux BAD_RING, linux-driver-facts §4.1): the engine breaks
  * the queue on a bad used entry; the transport breaks it when a
@@ -24,8 +24,17 @@ import {
   type VirtqueueLayout,
 } from '../../virtqueue/index.js';
 import type { DriverRing } from './ring-setup.js';
-import type { DriverVirtqueue, VirtioResult, VirtqueueCallback } from './virtio-config-ops.js';
-import { virtioError } from './virtio-config-ops.js';
+import type { DriverVirtqueue, VirtioError, VirtioResult, VirtqueueCallback } from './virtio-config-ops.js';
+import { ERRNO, ok, virtioError } from './virtio-config-ops.js';
+
+/** Linux `E2BIG`: `virtqueue_resize` for a size above the device maximum. */
+const E2BIG = -7;
+
+/** A ring built for {@link VirtqueueHandle.resize}: the engine and where its areas are. */
+export interface PlacedRing<T> {
+  readonly ring: DriverRing<T>;
+  readonly layout: VirtqueueLayout;
+}
 
 /** What a queue needs from its transport. */
 export interface VirtqueueTransport {
@@ -38,6 +47,13 @@ export interface VirtqueueTransport {
   resetQueue(vq: VirtqueueHandle<unknown>): Promise<VirtioResult<void>>;
   /** Re-programs and re-enables the queue after {@link resetQueue}. */
   enableQueue(vq: VirtqueueHandle<unknown>): Promise<VirtioResult<void>>;
+  /**
+   * A new ring of `size` entries for `vq`, same format and ring features,
+   * in memory the old ring does not use (Linux `vring_alloc_queue_split` /
+   * `_packed` from `virtqueue_resize`); a split ring may come back smaller
+   * when memory is short (`may_reduce_num`).
+   */
+  allocateRing<T>(vq: VirtqueueHandle<T>, size: number): VirtioResult<PlacedRing<T>>;
 }
 
 /** Static facts about a queue, fixed at setup. */
@@ -61,8 +77,6 @@ export class VirtqueueHandle<T = unknown> implements DriverVirtqueue<T> {
   readonly format: RingFormat;
   /** VIRTIO_F_NOTIFICATION_DATA negotiated. */
   readonly notificationData: boolean;
-  /** Ring areas and size, as programmed into the device. */
-  readonly layout: VirtqueueLayout;
   /** MSI-X vector (−1 for none); set by the PCI transport. */
   vector = -1;
   /** Notification address or register offset, as the transport chose it. */
@@ -73,42 +87,56 @@ export class VirtqueueHandle<T = unknown> implements DriverVirtqueue<T> {
   isReset = false;
   private readonly callback: VirtqueueCallback<T> | null;
   private breakReason: string | null = null;
+  // Replaced only by resize; the transport programs whatever `layout` says at the next enable.
+  private engine: DriverRing<T>;
+  private area: VirtqueueLayout;
 
   constructor(
     /** The ring engine. */
-    readonly ring: DriverRing<T>,
+    ring: DriverRing<T>,
     setup: VirtqueueSetup<T>,
     private readonly transport: VirtqueueTransport,
   ) {
+    this.engine = ring;
+    this.area = setup.layout;
     this.index = setup.index;
     this.name = setup.name;
     this.sizeMax = setup.sizeMax;
     this.format = ring.format;
     this.callback = setup.callback;
     this.notificationData = setup.notificationData;
-    this.layout = setup.layout;
     this.notifyValue = setup.index;
+  }
+
+  /** The ring engine (a new one after {@link resize}). */
+  get ring(): DriverRing<T> {
+    return this.engine;
+  }
+
+  /** Ring areas and size, as programmed into the device (new ones after {@link resize}). */
+  get layout(): VirtqueueLayout {
+    return this.area;
   }
 
   /** Ring size. */
   get size(): number {
-    return this.ring.size;
+    return this.engine.size;
   }
   /** Segments staged for {@link add}. */
   get stage(): SegmentStage {
-    return this.ring.stage;
+    return this.engine.stage;
   }
   /** Free descriptors. */
   get numFree(): number {
-    return this.ring.numFree;
+    return this.engine.numFree;
   }
   /** Broken by the device (bad used entry) or by the transport. */
   get isBroken(): boolean {
-    return this.breakReason !== null || this.ring.isBroken;
+    return this.breakReason !== null || this.engine.isBroken;
   }
   /** The ring error that broke the queue, or null (also null when the transport broke it). */
   get brokenBy(): DriverRingError | null {
-    return this.ring.brokenBy;
+    return this.engine.brokenBy;
   }
   /** Why the transport broke the queue, or null. */
   get transportBreak(): string | null {
@@ -131,35 +159,35 @@ export class VirtqueueHandle<T = unknown> implements DriverVirtqueue<T> {
 
   add(token: T): AddResult {
     if (this.breakReason !== null) {
-      this.ring.stage.clear();
+      this.engine.stage.clear();
       return ADD_BROKEN;
     }
-    return this.ring.add(token);
+    return this.engine.add(token);
   }
 
   addSgs(out: readonly Segment[], inn: readonly Segment[], token: T): AddResult {
     if (this.breakReason !== null) return ADD_BROKEN;
-    return this.ring.addSgs(out, inn, token);
+    return this.engine.addSgs(out, inn, token);
   }
 
   addOutbuf(addr: number, len: number, token: T): AddResult {
     if (this.breakReason !== null) return ADD_BROKEN;
-    if (this.ring.format === 'split') return this.ring.addBuffer(addr, len, false, token);
-    this.ring.stage.clear();
-    this.ring.stage.out(addr, len);
-    return this.ring.add(token);
+    if (this.engine.format === 'split') return this.engine.addBuffer(addr, len, false, token);
+    this.engine.stage.clear();
+    this.engine.stage.out(addr, len);
+    return this.engine.add(token);
   }
 
   addInbuf(addr: number, len: number, token: T): AddResult {
     if (this.breakReason !== null) return ADD_BROKEN;
-    if (this.ring.format === 'split') return this.ring.addBuffer(addr, len, true, token);
-    this.ring.stage.clear();
-    this.ring.stage.in(addr, len);
-    return this.ring.add(token);
+    if (this.engine.format === 'split') return this.engine.addBuffer(addr, len, true, token);
+    this.engine.stage.clear();
+    this.engine.stage.in(addr, len);
+    return this.engine.add(token);
   }
 
   kickPrepare(): boolean {
-    const kick = this.ring.kickPrepare();
+    const kick = this.engine.kickPrepare();
     return kick && this.breakReason === null;
   }
 
@@ -180,41 +208,41 @@ export class VirtqueueHandle<T = unknown> implements DriverVirtqueue<T> {
 
   /** The NOTIFICATION_DATA word for the next kick (2.9, facts.md §10). */
   notificationWord(): number {
-    return this.ring.notificationData(this.index);
+    return this.engine.notificationData(this.index);
   }
 
   getBuf(): UsedBuffer<T> | DriverRingError | null {
     if (this.breakReason !== null) return null;
-    return this.ring.getUsed();
+    return this.engine.getUsed();
   }
 
   disableCb(): void {
-    this.ring.disableCallbacks();
+    this.engine.disableCallbacks();
   }
 
   enableCbPrepare(): number {
-    return this.ring.enableCallbacksPrepare();
+    return this.engine.enableCallbacksPrepare();
   }
 
   poll(opaque: number): boolean {
-    return this.breakReason === null && this.ring.poll(opaque);
+    return this.breakReason === null && this.engine.poll(opaque);
   }
 
   enableCb(): boolean {
-    return this.ring.enableCallbacks() || this.isBroken;
+    return this.engine.enableCallbacks() || this.isBroken;
   }
 
   enableCbDelayed(): boolean {
-    return this.ring.enableCallbacksDelayed() || this.isBroken;
+    return this.engine.enableCallbacksDelayed() || this.isBroken;
   }
 
   detachUnusedBuf(): T | null {
-    return this.ring.detachUnused();
+    return this.engine.detachUnused();
   }
 
   /** True when the device has put something in the used ring the driver has not collected (Linux `more_used`). */
   moreUsed(): boolean {
-    const r = this.ring;
+    const r = this.engine;
     return r.format === 'split' ? r.poll(r.lastUsedIdx) : r.poll(r.usedPosition);
   }
 
@@ -225,14 +253,14 @@ export class VirtqueueHandle<T = unknown> implements DriverVirtqueue<T> {
   interrupt(): boolean {
     if (this.isReset || !this.moreUsed()) return false;
     if (this.isBroken) return true;
-    this.ring.noteInterrupt();
+    this.engine.noteInterrupt();
     this.callback?.(this as unknown as DriverVirtqueue<T>);
     return true;
   }
 
   /** Zeroes the ring and clears a ring break (Linux `virtqueue_reinit_split/packed`). */
   reinit(): void {
-    this.ring.reset();
+    this.engine.reset();
   }
 
   /** Linux `virtqueue_reset`: queue reset, recycle unused buffers, re-initialise, re-enable. */
@@ -240,10 +268,57 @@ export class VirtqueueHandle<T = unknown> implements DriverVirtqueue<T> {
     const self = this as VirtqueueHandle<unknown>;
     const stopped = await this.transport.resetQueue(self);
     if (stopped.kind !== 'ok') return stopped;
-    for (let token = this.ring.detachUnused(); token !== null; token = this.ring.detachUnused()) recycle?.(token);
+    this.detachAll(recycle);
     this.reinit();
     return this.transport.enableQueue(self);
   }
+
+  /**
+   * Linux `virtqueue_resize` (virtio_ring.c, 6.1): -E2BIG above the device
+   * maximum, -EINVAL for 0, nothing for the current size. Otherwise the
+   * queue is reset on the device (the transport refuses with -ENOENT
+   * without VIRTIO_F_RING_RESET, `vqreset.driver.1`), every unused buffer
+   * goes to `recycle` exactly once (`vqreset.driver.2`), a ring of `num`
+   * entries replaces the old one, and the queue is programmed again and
+   * re-enabled with the new size (`vqreset.driver.3`).
+   *
+   * When the new ring cannot be had (no memory, or a split size that is not
+   * a power of 2, which `vring_alloc_queue_split` refuses) the old ring is
+   * re-initialised and re-enabled and the answer is -ENOMEM, as Linux's
+   * `virtqueue_resize_split/packed` do; a packed ring takes any size
+   * 1..max, on PCI too (6.1's `vp_active_vq` writes it as it is, and
+   * `pci.common.driver.3` asks powers of 2 only of split rings). A failed
+   * re-enable is -EBUSY. The buffers are recycled in every case past the
+   * queue reset.
+   */
+  async resize(num: number, recycle: (token: T) => void): Promise<VirtioResult<void>> {
+    if (num > this.sizeMax) return virtioError('queue-size-invalid', `queue ${this.index}: size ${num} above the maximum ${this.sizeMax}`, [], E2BIG);
+    if (!(Number.isInteger(num) && num > 0)) return virtioError('queue-size-invalid', `queue ${this.index}: size ${num}`);
+    if (num === this.engine.size) return ok(undefined);
+    const self = this as VirtqueueHandle<unknown>;
+    const stopped = await this.transport.resetQueue(self);
+    if (stopped.kind !== 'ok') return stopped;
+    this.detachAll(recycle);
+    let outcome: VirtioResult<void> = ok(undefined);
+    const placed = this.transport.allocateRing(this, num);
+    if (placed.kind === 'ok') {
+      this.engine = placed.value.ring;
+      this.area = placed.value.layout;
+    } else {
+      this.reinit();
+      outcome = asErrno(placed, ERRNO.ENOMEM);
+    }
+    const enabled = await this.transport.enableQueue(self);
+    return enabled.kind === 'ok' ? outcome : asErrno(enabled, ERRNO.EBUSY);
+  }
+
+  private detachAll(recycle: ((token: T) => void) | undefined): void {
+    for (let token = this.engine.detachUnused(); token !== null; token = this.engine.detachUnused()) recycle?.(token);
+  }
+}
+
+function asErrno(error: VirtioError, errno: number): VirtioError {
+  return virtioError(error.code, error.message, error.clauses, errno);
 }
 
 /** Error for a queue operation that needs a feature the device did not negotiate. */

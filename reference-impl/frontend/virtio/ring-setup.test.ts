@@ -2,7 +2,7 @@ import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { virtqDescTableSize } from '../../../specs/virtqueue/index.js';
 import { GuestAllocator, GuestMemory } from '../../memory/guest-memory.js';
-import { chooseQueueSize, createDriverRing, RingPool } from './ring-setup.js';
+import { chooseQueueSize, createDriverRing, isPowerOfTwo, RingPool } from './ring-setup.js';
 import type { RingOptions } from './virtio-config-ops.js';
 
 const SPLIT: RingOptions = { format: 'split', eventIdx: false, indirect: true, inOrder: false, notificationData: false };
@@ -27,6 +27,27 @@ describe('chooseQueueSize', () => {
       expect(chooseQueueSize('packed', max, requested)).toEqual({ kind: 'ok', value: Math.min(max, requested ?? max, 32768) });
     },
   );
+
+  const powers = new Set(Array.from({ length: 17 }, (_, k) => 2 ** k));
+
+  test.prop([fc.constantFrom('split' as const, 'packed' as const), fc.integer({ min: 1, max: 0xffff })])(
+    "modern PCI ('pci-modern' rule): a maximum that is not a power of 2 is refused for either format, blaming the device only for split",
+    (format, max) => {
+      const pci = chooseQueueSize(format, max, undefined, 'pci-modern');
+      if (powers.has(max)) {
+        expect(pci).toEqual(chooseQueueSize(format, max));
+        expect(pci.kind).toBe('ok');
+      } else {
+        expect(pci).toMatchObject({ code: 'queue-size-invalid', errno: -22, clauses: format === 'split' ? ['pci.common.device.15'] : [] });
+        // The ring rule alone (MMIO) refuses only the split ring (one above 32768 is capped to 32768 instead).
+        expect(chooseQueueSize(format, max).kind).toBe(format === 'split' && max <= 32768 ? 'virtio-error' : 'ok');
+      }
+    },
+  );
+
+  test.prop([fc.integer({ min: 1, max: 0xffff })])('isPowerOfTwo agrees with the powers of 2 up to 2^16', (n) => {
+    expect(isPowerOfTwo(n)).toBe(powers.has(n));
+  });
 
   it('refuses a missing queue and a split maximum that is not a power of 2', () => {
     expect(chooseQueueSize('split', 0)).toMatchObject({ code: 'queue-unavailable' });

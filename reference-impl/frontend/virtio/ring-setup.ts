@@ -58,16 +58,40 @@ export interface RingAllocation {
 }
 
 /**
+ * Which device maximums a transport driver takes, after Linux 6.1:
+ * - `'ring'`: only what the ring format needs: a power of 2 for a split ring
+ *   (`vring_alloc_queue_split`), any size for a packed one (virtio-mmio
+ *   `vm_setup_vq` passes QueueNumMax through as it is);
+ * - `'pci-modern'`: a power of 2 for either format: `setup_vq`
+ *   (virtio_pci_modern.c) refuses any other queue_size as "bad queue size"
+ *   (-EINVAL) before it looks at the ring format. For a packed ring that is
+ *   Linux's own rule, stricter than the spec (`pci.common.device.15` asks
+ *   powers of 2 only without RING_PACKED), so no clause is blamed.
+ */
+export type QueueSizeRule = 'ring' | 'pci-modern';
+
+/** True for 1, 2, 4, … (also above 2^31, where bit operations do not reach). */
+export function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+}
+
+/**
  * The size the driver programs: the device maximum, capped by the caller's
  * request and by 32768, rounded down to a power of two on a split ring
  * (`split.layout.driver.1`, `pci.common.driver.3`). A device maximum that is
- * not a power of two is refused on a split ring, as Linux does.
+ * not a power of two is refused on a split ring, and under the
+ * `'pci-modern'` rule on a packed ring too, as Linux 6.1 does. A request
+ * below a packed ring's maximum is taken as it is on either transport, as
+ * 6.1's `virtqueue_resize` takes any packed size.
  */
-export function chooseQueueSize(format: RingFormat, deviceMax: number, requested?: number): VirtioResult<number> {
+export function chooseQueueSize(format: RingFormat, deviceMax: number, requested?: number, rule: QueueSizeRule = 'ring'): VirtioResult<number> {
   if (!(Number.isInteger(deviceMax) && deviceMax > 0)) return virtioError('queue-unavailable', `queue size max ${deviceMax}`);
-  if (format === 'split' && !isValidSplitQueueSize(deviceMax) && deviceMax <= VIRTQ_MAX_SIZE) {
-    // Split rings need a power-of-2 size (2.7); the catalog has no device clause for the maximum itself.
-    return virtioError('queue-size-invalid', `bad queue size ${deviceMax}: not a power of 2`);
+  if (!isPowerOfTwo(deviceMax)) {
+    if (rule === 'pci-modern') {
+      return virtioError('queue-size-invalid', `bad queue size ${deviceMax}: not a power of 2`, format === 'split' ? ['pci.common.device.15'] : []);
+    }
+    // Split rings need a power-of-2 size (2.7); the catalog has no device clause for the MMIO maximum itself.
+    if (format === 'split' && deviceMax <= VIRTQ_MAX_SIZE) return virtioError('queue-size-invalid', `bad queue size ${deviceMax}: not a power of 2`);
   }
   let size = Math.min(deviceMax, VIRTQ_MAX_SIZE);
   if (requested !== undefined) {

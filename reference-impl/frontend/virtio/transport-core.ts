@@ -12,15 +12,17 @@
  */
 
 import type { FeatureSet } from '../../../specs/features/feature-set.js';
+import { isValidPackedQueueSize, isValidSplitQueueSize } from '../../../specs/virtqueue/index.js';
 import type { GuestAllocator, GuestMemory } from '../../memory/guest-memory.js';
-import { type VirtqueueSetup, VirtqueueHandle, type VirtqueueTransport } from './driver-virtqueue.js';
+import { type PlacedRing, type VirtqueueSetup, VirtqueueHandle, type VirtqueueTransport } from './driver-virtqueue.js';
 import { IrqDispatcher } from './irq-dispatcher.js';
-import { chooseQueueSize, createDriverRing, RingPool } from './ring-setup.js';
+import { chooseQueueSize, createDriverRing, type QueueSizeRule, RingPool } from './ring-setup.js';
 import {
   type DriverVirtqueue,
   ok,
   type RingOptions,
   type VirtioError,
+  virtioError,
   type VirtioResult,
   type VirtqueueRequest,
 } from './virtio-config-ops.js';
@@ -65,6 +67,9 @@ export abstract class TransportCore implements VirtqueueTransport {
     this.resetPollLimit = options.resetPollLimit ?? 1000;
     this.queueResetPollLimit = options.queueResetPollLimit ?? 1000;
   }
+
+  /** Which device maximums this transport takes (see {@link QueueSizeRule}). */
+  protected abstract readonly queueSizeRule: QueueSizeRule;
 
   abstract notify(vq: VirtqueueHandle<unknown>): Promise<boolean>;
   abstract resetQueue(vq: DriverVirtqueue<unknown>): Promise<VirtioResult<void>>;
@@ -111,7 +116,7 @@ export abstract class TransportCore implements VirtqueueTransport {
    * request. The caller programs the device with the result.
    */
   protected buildQueue<T>(request: VirtqueueRequest<T>, sizeMax: number, ring: RingOptions): VirtioResult<VirtqueueHandle<T>> {
-    const size = chooseQueueSize(ring.format, sizeMax, request.size);
+    const size = chooseQueueSize(ring.format, sizeMax, request.size, this.queueSizeRule);
     if (size.kind !== 'ok') return withQueue(size, request.index);
     const allocation = this.rings.acquire(request.index, ring.format, size.value, ring);
     if (allocation.kind !== 'ok') return allocation;
@@ -125,6 +130,23 @@ export abstract class TransportCore implements VirtqueueTransport {
       layout: allocation.value.layout,
     };
     return ok(new VirtqueueHandle<T>(engine, setup, this));
+  }
+
+  /**
+   * A new ring for a resize of the set-up queue `vq`: same format and ring
+   * features, memory from the {@link RingPool} (new memory for a size the
+   * queue never had, the same memory for one it had before). A split size
+   * that is not a power of 2 is refused, as `vring_alloc_queue_split` does.
+   */
+  allocateRing<T>(vq: VirtqueueHandle<T>, size: number): VirtioResult<PlacedRing<T>> {
+    const entry = this.queues.get(vq.index);
+    if (entry === undefined || entry.handle !== (vq as VirtqueueHandle<unknown>)) return virtioError('queue-unavailable', `queue ${vq.index} is not set up`);
+    const valid = vq.format === 'split' ? isValidSplitQueueSize(size) : isValidPackedQueueSize(size);
+    if (!valid) return virtioError('queue-size-invalid', `queue ${vq.index}: bad virtqueue length ${size} for a ${vq.format} ring`);
+    const allocation = this.rings.acquire(vq.index, vq.format, size, entry.ring);
+    if (allocation.kind !== 'ok') return allocation;
+    const ring = createDriverRing<T>(this.memory, allocation.value, entry.ring, vq.hasCallback);
+    return ok({ ring, layout: allocation.value.layout });
   }
 
   /** Registers a set-up queue for interrupts and teardown. */

@@ -43,7 +43,7 @@ export type { FeatureSet } from '../../../specs/features/feature-set.js';
  * - `version-1-missing`: modern transport but VERSION_1 not negotiated (-EINVAL, `vp_finalize_features`).
  * - `features-refused`: FEATURES_OK did not stick (-ENODEV, `virtio_features_ok`).
  * - `queue-unavailable`: queue_size / QueueNumMax read 0, or the index is past num_queues (-ENOENT).
- * - `queue-size-invalid`: non-power-of-two size on modern PCI, or a requested size the device cannot take (-EINVAL).
+ * - `queue-size-invalid`: non-power-of-two size on modern PCI, or a requested size the device cannot take (-EINVAL; `resize`: -E2BIG, -ENOMEM).
  * - `queue-busy`: the queue is already enabled / ready before setup (-ENOENT in Linux).
  * - `vector-failed`: the device read back VIRTIO_MSI_NO_VECTOR for a vector it was given (-EBUSY).
  * - `queue-reset-failed`: a per-queue reset is unsupported or did not complete (-ENOENT / -EBUSY).
@@ -264,6 +264,12 @@ export interface DriverVirtqueue<T = unknown> {
    * the ring and re-enables the queue.
    */
   reset(recycle?: (token: T) => void): Promise<VirtioResult<void>>;
+  /**
+   * A ring of `num` entries (RING_RESET, Linux `virtqueue_resize`): queue
+   * reset, every unused token to `recycle` once, new ring, re-enable with the
+   * new size (`vqreset.driver.3`). -E2BIG / -EINVAL / -ENOENT / -ENOMEM as Linux.
+   */
+  resize(num: number, recycle: (token: T) => void): Promise<VirtioResult<void>>;
 }
 
 /**
@@ -315,7 +321,7 @@ export interface VirtioConfigOps {
   synchronizeCbs(): Promise<void>;
   /** Stops one queue on the device and resets it (`disable_vq_and_reset`, RING_RESET). */
   resetQueue(vq: DriverVirtqueue<unknown>): Promise<VirtioResult<void>>;
-  /** Re-programs and re-enables a queue after {@link resetQueue} (`enable_vq_after_reset`). */
+  /** Re-programs (a resized queue: its new ring) and re-enables a queue after {@link resetQueue} (`enable_vq_after_reset`). */
   enableQueue(vq: DriverVirtqueue<unknown>): Promise<VirtioResult<void>>;
   /** Stops interrupt delivery and drops the seam subscriptions (after {@link delVqs}). */
   close(): void;

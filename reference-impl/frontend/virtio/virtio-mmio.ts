@@ -78,6 +78,8 @@ export interface MmioInterruptStats {
 /** A probed virtio-mmio v2 device; implements {@link VirtioConfigOps}. */
 export class VirtioMmioTransport extends TransportCore implements VirtioConfigOps {
   readonly busName = 'mmio';
+  /** `vm_setup_vq` leaves the size to the ring code: a power of 2 for split rings only. */
+  protected readonly queueSizeRule = 'ring';
   /** RING_RESET through QueueReset. */
   readonly transportFeatures: FeatureSet = featureMask(VIRTIO_F_RING_RESET);
   /** Interrupt counts. */

@@ -83,6 +83,8 @@ const SHARED_VQ_VECTOR = 1;
 /** A probed modern virtio-pci function; implements {@link VirtioConfigOps}. */
 export class VirtioPciModernTransport extends TransportCore implements VirtioConfigOps {
   readonly busName = 'pci';
+  /** `setup_vq` refuses a queue_size that is not a power of 2, whatever the ring format. */
+  protected readonly queueSizeRule = 'pci-modern';
   /** Bits 28..40 this transport keeps: RING_RESET when common config has queue_reset (Linux `vp_transport_features`). */
   readonly transportFeatures: FeatureSet;
   /** Interrupt mode chosen by the last successful `findVqs`, or null. */
@@ -254,7 +256,6 @@ export class VirtioPciModernTransport extends TransportCore implements VirtioCon
     const max = await this.common.read('queue_size');
     if (max === 0) return virtioError('queue-unavailable', `queue ${index}: queue_size reads 0`);
     if ((await this.common.read('queue_enable')) !== 0) return virtioError('queue-busy', `queue ${index}: already enabled`, ['pci.common.device.8']);
-    if ((max & (max - 1)) !== 0) return virtioError('queue-size-invalid', `queue ${index}: bad queue size ${max}`, ['pci.common.device.15']);
     const built = this.buildQueue(request, max, ring);
     if (built.kind !== 'ok') return built;
     const vq = built.value;

@@ -1,20 +1,22 @@
 /**
  * `ethtool -g` / `-G` = `virtnet_get_ringparam` / `virtnet_set_ringparam`
  * (Linux 6.1; linux-driver-facts §4.4 "Resize"). A size change resizes every
- * queue pair through `virtqueue_resize`: per-queue reset (VIRTIO_F_RING_RESET,
- * `vqreset.driver.*`), detach and recycle the unused buffers, a new ring,
- * re-enable; the receive side is refilled at once.
+ * queue pair through the core's `resize` (Linux `virtqueue_resize`):
+ * per-queue reset (VIRTIO_F_RING_RESET, `vqreset.driver.*`), detach and
+ * recycle the unused buffers, a new ring, re-enable with the new size; the
+ * receive side is refilled at once.
  *
- * The driver-side queue must offer `resize(num, recycle)` (Linux
- * `virtqueue_resize`); a queue without it answers -ENOENT, as Linux does
- * when the transport has no `disable_vq_and_reset`.
+ * Errors are Linux's: -EINVAL for mini/jumbo rings, a size above the
+ * maximum or 0 (from `virtqueue_resize`); -ENOENT without
+ * VIRTIO_F_RING_RESET (the transport's `disable_vq_and_reset` refuses, not
+ * -EOPNOTSUPP); -ENOMEM for a split size that is not a power of 2, after
+ * the queue was reset and re-enabled with its old ring. The first error
+ * stops the loop, leaving earlier queues resized, as in Linux.
  *
  * @module
  */
 
-import { hasFeature } from '../../../../specs/features/feature-set.js';
-import { VIRTIO_F_RING_RESET } from '../../../../specs/features/reserved.js';
-import type { DriverVirtqueue, VirtioResult } from '../../virtio/virtio-config-ops.js';
+import type { DriverVirtqueue } from '../../virtio/virtio-config-ops.js';
 import { errno } from '../constants.js';
 import { scheduleRefill, tryFillRecv, virtnetNapiEnable, virtnetNapiTxDisable, virtnetNapiTxEnable } from '../poll.js';
 import { klog, netifStopSubqueue, netifWakeSubqueue, type ReceiveQueue, type SendQueue, type VirtnetInfo } from '../virtnet-info.js';
@@ -29,15 +31,6 @@ export interface EthtoolRingparam {
   readonly rxJumboPending?: number;
 }
 
-/** A queue that can be resized (Linux `virtqueue_resize`). */
-export interface ResizableVirtqueue<T> extends DriverVirtqueue<T> {
-  resize(num: number, recycle: (token: T) => void): Promise<VirtioResult<void>>;
-}
-
-function resizable<T>(vq: DriverVirtqueue<T>): vq is ResizableVirtqueue<T> {
-  return typeof (vq as Partial<ResizableVirtqueue<T>>).resize === 'function';
-}
-
 /** `virtnet_get_ringparam`: current and maximum sizes of queue pair 0. */
 export function virtnetGetRingparam(vi: VirtnetInfo): EthtoolRingparam {
   const rq = (vi.rq[0] as ReceiveQueue).vq;
@@ -45,12 +38,8 @@ export function virtnetGetRingparam(vi: VirtnetInfo): EthtoolRingparam {
   return { rxMaxPending: rq.sizeMax, txMaxPending: sq.sizeMax, rxPending: rq.size, txPending: sq.size };
 }
 
-/** `virtqueue_resize` preconditions, then the queue's own resize. 0 or a negative errno. */
-async function virtqueueResize<T>(vi: VirtnetInfo, vq: DriverVirtqueue<T>, num: number, recycle: (t: T) => void): Promise<number> {
-  if (num > vq.sizeMax) return -7; // -E2BIG
-  if (num === 0) return errno.EINVAL;
-  if (vq.size === num) return 0;
-  if (!hasFeature(vi.vdev.features, VIRTIO_F_RING_RESET) || !resizable(vq)) return errno.ENOENT;
+/** `virtqueue_resize`: 0 or a negative errno. */
+async function virtqueueResize<T>(vq: DriverVirtqueue<T>, num: number, recycle: (t: T) => void): Promise<number> {
   const r = await vq.resize(num, recycle);
   return r.kind === 'ok' ? 0 : r.errno;
 }
@@ -58,7 +47,7 @@ async function virtqueueResize<T>(vi: VirtnetInfo, vq: DriverVirtqueue<T>, num: 
 async function rxResize(vi: VirtnetInfo, rq: ReceiveQueue, num: number): Promise<number> {
   const running = vi.dev.up;
   if (running) await rq.napi.disable();
-  const err = await virtqueueResize(vi, rq.vq, num, (slot) => rq.pool.release(slot));
+  const err = await virtqueueResize(rq.vq, num, (slot) => rq.pool.release(slot));
   if (err !== 0) klog(vi, 'err', `resize rx fail: rx queue index: ${rq.index} err: ${err}`);
   if (!(await tryFillRecv(vi, rq))) scheduleRefill(vi);
   if (running) virtnetNapiEnable(rq.vq, rq.napi);
@@ -69,7 +58,7 @@ async function txResize(vi: VirtnetInfo, sq: SendQueue, num: number): Promise<nu
   const running = vi.dev.up;
   if (running) await virtnetNapiTxDisable(sq);
   netifStopSubqueue(vi, sq.index);
-  const err = await virtqueueResize(vi, sq.vq, num, (token) => {
+  const err = await virtqueueResize(sq.vq, num, (token) => {
     const inf = sq.inflight[token];
     sq.inflight[token] = undefined;
     sq.freeTokens.push(token);
