@@ -5,6 +5,8 @@
  */
 
 import type { Mutant } from '../mutant.js';
+import { deviceHeaderMutants } from './device-header-mutants.js';
+import { driverHeaderMutants } from './driver-header-mutants.js';
 
 /** This area's mutants. */
-export const mutants: readonly Mutant[] = [];
+export const mutants: readonly Mutant[] = [...deviceHeaderMutants, ...driverHeaderMutants];
