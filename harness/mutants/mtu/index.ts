@@ -5,6 +5,11 @@
  */
 
 import type { Mutant } from '../mutant.js';
+import { deviceMutants } from './device-mutants.js';
+import { driverMutants } from './driver-mutants.js';
+
+export * from './device-mutants.js';
+export * from './driver-mutants.js';
 
 /** This area's mutants. */
-export const mutants: readonly Mutant[] = [];
+export const mutants: readonly Mutant[] = [...deviceMutants, ...driverMutants];
