@@ -53,7 +53,7 @@ describe('virtio-net-conformance list', () => {
     [['list', '--role', 'host'], "--role: unknown value 'host'"],
     [['list', '--spec-version', '2.0'], "--spec-version: unknown value '2.0'"],
     [['list', '--area'], "list: Option '--area <value>' argument missing"],
-    [['frobnicate'], "unknown command 'frobnicate' (commands: run, list)"],
+    [['frobnicate'], "unknown command 'frobnicate' (commands: run, list, explain, mutants, merge)"],
     [['--bogus'], "run: Unknown option '--bogus'"],
     [['list', '--catalog', '/nonexistent.json'], 'cannot read the clause catalog /nonexistent.json: ENOENT'],
   ])('refuses %j with a precise message and exit 3', async (argv, message) => {
