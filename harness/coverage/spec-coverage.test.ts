@@ -12,6 +12,9 @@ import {
 } from './spec-coverage.js';
 import { UNOBSERVABLE_CATEGORIES, UNOBSERVABLE_CLAUSES, unobservableEntry, type UnobservableClause } from './unobservable.js';
 
+/** Unchecked observable in-scope MUST clauses at the last count: a ratchet that may only go down. */
+const UNCHECKED_CEILING = 78;
+
 describe('the unobservable list', () => {
   it('names only catalog clauses of the default scope that are MUST or MUST NOT, each once', () => {
     const seen = new Set<string>();
@@ -81,9 +84,13 @@ describe('spec coverage of the shipped registry, default scope', () => {
     console.log(`${table}\n`);
   });
 
-  test.runIf(FULL_COVERAGE_REQUIRED)('leaves no observable in-scope MUST / MUST NOT unchecked', () => {
-    expect(uncheckedMandatory(coverage).map((c) => c.clause)).toEqual([]);
-    expect(isComplete(coverage)).toBe(true);
+  // A ratchet: the number of observable in-scope MUST clauses without a check may only go down.
+  // Lower UNCHECKED_CEILING as checks land; FULL_COVERAGE_REQUIRED makes it 0, the goal.
+  const ceiling = FULL_COVERAGE_REQUIRED ? 0 : UNCHECKED_CEILING;
+  it(`leaves at most ${ceiling} observable in-scope MUST / MUST NOT clauses unchecked`, () => {
+    const unchecked = uncheckedMandatory(coverage).map((c) => c.clause);
+    expect(unchecked.length, unchecked.join(' ')).toBeLessThanOrEqual(ceiling);
+    if (ceiling === 0) expect(isComplete(coverage)).toBe(true);
   });
 });
 

@@ -115,15 +115,6 @@ export const UNOBSERVABLE_CLAUSES: readonly UnobservableClause[] = Object.freeze
       'are the ring-level clauses (split.usupp.device.3 / .5, packed.evsupp.any.1.device), and the effective ' +
       'parameters are checkable through VQ_GET (net.ctrl.coal.any.2).',
   },
-  {
-    clause: 'net.ctrl.mq.device.0c',
-    category: 'every-outcome-allowed',
-    reason:
-      '"Steer receive by flow" has no outcome that breaks it: for a flow transmitted on transmitqX, delivering it ' +
-      'on receiveqX is only a SHOULD (net.ctrl.mq.device.0d); for any other flow the device MAY put each packet on ' +
-      'any of receiveq1..n (net.ctrl.mq.device.0e), which makes per-packet random steering compliant. The one hard ' +
-      'bound, nothing on a receive queue above n, is net.ctrl.mq.device.2.',
-  },
   // ---- outside the seam ----
   {
     clause: 'rfb.driver.4',
