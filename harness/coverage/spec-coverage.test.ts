@@ -13,7 +13,7 @@ import {
 import { UNOBSERVABLE_CATEGORIES, UNOBSERVABLE_CLAUSES, unobservableEntry, type UnobservableClause } from './unobservable.js';
 
 /** Unchecked observable in-scope MUST clauses at the last count: a ratchet that may only go down. */
-const UNCHECKED_CEILING = 78;
+const UNCHECKED_CEILING = 66;
 
 describe('the unobservable list', () => {
   it('names only catalog clauses of the default scope that are MUST or MUST NOT, each once', () => {

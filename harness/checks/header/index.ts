@@ -13,9 +13,10 @@ import { driverTxHeaderLength } from './driver-tx-header-length.js';
 import { rxHeaderLength } from './rx-header-length.js';
 import { txHeaderSplit } from './tx-header-split.js';
 import { txShortChain } from './tx-short-chain.js';
+import { txCsumFieldsIgnored, txUnknownFlags } from './tx-ignored-fields.js';
 
 /** Device-side checks of this area. */
-export const deviceChecks: readonly Check<DeviceCheckContext>[] = [txHeaderSplit, rxHeaderLength, txShortChain];
+export const deviceChecks: readonly Check<DeviceCheckContext>[] = [txHeaderSplit, rxHeaderLength, txShortChain, txUnknownFlags, txCsumFieldsIgnored];
 
 /** Driver-side checks of this area. */
 export const driverChecks: readonly Check<DriverCheckContext>[] = [driverTxHeaderLength, driverRxBufferHoldsHeader, driverRxBufferHoldsPacket];

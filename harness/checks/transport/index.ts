@@ -20,6 +20,7 @@ import { pciFeatureWindow, pciQueueRegisters } from './pci-common-registers.js';
 import { pciIsr } from './pci-isr.js';
 import { mmioQueueReset, pciQueueReset } from './queue-reset.js';
 import { mmioResetRegisters, pciResetRegisters } from './reset-registers.js';
+import { driverMmioFeatureSelect } from './mmio-feature-select.js';
 
 export * from './driver-mmio-interrupts.js';
 export * from './driver-msix.js';
@@ -34,6 +35,7 @@ export * from './pci-common-registers.js';
 export * from './pci-isr.js';
 export * from './queue-reset.js';
 export * from './reset-registers.js';
+export * from './mmio-feature-select.js';
 
 /** Device-side checks of this area. */
 export const deviceChecks: readonly Check<DeviceCheckContext>[] = [
@@ -63,4 +65,5 @@ export const driverChecks: readonly Check<DriverCheckContext>[] = [
   driverMsixTableSizes,
   driverCombinedInterrupt,
   driverMmioInterrupts,
+  driverMmioFeatureSelect,
 ];
