@@ -22,11 +22,14 @@ import { killRunningChildren } from './child-process.js';
 import { formatTable } from './format.js';
 import { describeMachine, machineFacts } from './machine.js';
 import { findRoot } from './repo-root.js';
+import { conformanceRunSuite } from './conformance/conformance-suite.js';
+import { packedRingSuite } from './ring/packed-suite.js';
 import { splitRingSuite } from './ring/split-suite.js';
+import { scenarioSuite } from './scenario/scenario-suite.js';
 import type { BenchSettings, BenchSuite, SuiteOutcome } from './suite.js';
 
 /** The registered suites, run in this order. Later issues append rows here. */
-export const SUITES: readonly BenchSuite[] = [splitRingSuite];
+export const SUITES: readonly BenchSuite[] = [splitRingSuite, packedRingSuite, scenarioSuite, conformanceRunSuite];
 
 /**
  * The V8 flag the CLI itself runs with (harness/cli/bin.js): the cumulative inlining budget, which
@@ -53,15 +56,16 @@ export const BenchExit = { Ran: 0, ChecksumMismatch: 1, Error: 3 } as const;
 
 const HELP = `Usage: npm run bench -- [options]      (node dist/harness/bench/main.js)
 
-Measures the reference engine against C twins doing identical work (built with the machine's gcc)
-and prints ns/buffer, the TS/C ratios and whether the goals are met. Results and machine facts go
-to reports/bench.json.
+Measures the reference engine against C twins doing identical work (built with the machine's gcc),
+property runs/s (ring scenarios, fc.commands) and the wall time of whole conformance runs, and
+prints the figures and whether the goals are met. Results and machine facts go to
+reports/bench.json.
 
 Options:
   --only <ids>        run only these suites (${SUITES.map((s) => s.id).join(', ')})
   --processes <n>     fresh processes per configuration and language (default ${DEFAULT_SETTINGS.processes})
   --reps <n>          timed reps per process (default ${DEFAULT_SETTINGS.reps})
-  --buffers <n>       buffers per rep, a multiple of 256 (default ${DEFAULT_SETTINGS.buffers})
+  --buffers <n>       buffers per rep, a multiple of 256 (default ${DEFAULT_SETTINGS.buffers}); scales the property runs per rep
   --quick             1 process × 3 reps × 262144 buffers (a smoke run; numbers are rough)
   --stock             run TS children on plain node (default: ${RUNTIME_V8_FLAGS.join(' ')}, as the CLI runs)
   --v8-inline         run TS children with ${V8_INLINE_FLAGS.join(' ')}
