@@ -20,11 +20,13 @@ const PRIMARY = 'net.rxbuf.device.2';
 
 /**
  * Offers `frame` to buffers each 1 to `frame.length` bytes short of the packet. A used buffer
- * holding a whole earlier frame (`earlier`, injected into the same device) is a packet a device
- * held back and delivered late (QEMU does, qemu-qtest.md §3.3), which is fine; frame bytes that
- * are not a whole packet are not.
+ * holding one whole packet of a frame in `whole` (every frame injected into the same device,
+ * `frame` included) is fine: an earlier frame is a packet a device held back and delivered late
+ * (QEMU does, qemu-qtest.md §3.3), and `frame` itself can land whole in a large enough buffer
+ * posted for an earlier frame of the session, which the device kept when that frame did not fit
+ * (the reference device does). Frame bytes that are not a whole packet are not fine.
  */
-async function judgeOversize(session: NetSession, frame: Uint8Array, shortBy: readonly number[], earlier: readonly Uint8Array[]): Promise<RunFinding> {
+async function judgeOversize(session: NetSession, frame: Uint8Array, shortBy: readonly number[], whole: readonly Uint8Array[]): Promise<RunFinding> {
   const hdr = session.hdrLength;
   const sizes = shortBy.map((s) => Math.max(hdr, hdr + frame.length - Math.min(s, frame.length)));
   for (const size of sizes) if ((await postReceive(session, size)) === null) return { kind: 'skip', reason: 'receiveq1 is full' };
@@ -39,8 +41,7 @@ async function judgeOversize(session: NetSession, frame: Uint8Array, shortBy: re
   for (const u of got.used) {
     if (u.len <= hdr) continue;
     const packet = await readPacket(session, [u]);
-    const whole = packet !== null && packet.header.numBuffers === 1 && earlier.some((f) => firstDifference(packet.frame, f) === null);
-    if (whole) continue;
+    if (packet !== null && packet.header.numBuffers === 1 && whole.some((f) => firstDifference(packet.frame, f) === null)) continue;
     return violation(
       PRIMARY,
       `${shape}: a buffer came back holding part of a frame (used len ${u.len}, num_buffers ${packet?.header.numBuffers ?? '?'})`,
@@ -86,7 +87,7 @@ export const rxOversizeNoMrg: Check<DeviceCheckContext> = {
       for (const f of frames) {
         const frame = ethernetFrame(dest, f.length, f.payload);
         injected.push(frame);
-        const found = await judgeOversize(opened.session, frame, f.shortBy, injected.slice(0, -1));
+        const found = await judgeOversize(opened.session, frame, f.shortBy, injected);
         if (found.kind !== 'ok') return found;
       }
       return OK;
