@@ -1,41 +1,27 @@
 import { describe, expect, it } from 'vitest';
-import { referenceDeviceAdapter } from '../../adapters/reference-device.js';
-import { referenceDriverAdapter } from '../../adapters/reference-driver.js';
 import { catalog } from '../../../specs/catalog/load.js';
 import { mutants } from '../../mutants/datapath/index.js';
 import type { RingKind, TransportKind } from '../check.js';
 import type { RunConfig } from '../context.js';
-import { deviceContext } from '../device-context.js';
-import { driverContext } from '../driver-context.js';
-import { runCheck } from '../runner.js';
+import { type AreaCheck, CONFIGURATIONS, killingVerdict, runAgainstMutant, runConfig, runDeviceCheck, runDriverCheck } from '../area-runs.js';
 import { deviceChecks, driverChecks } from './index.js';
 
-const CONFIGS = (['pci', 'mmio'] as const).flatMap((transport) => (['split', 'packed'] as const).map((ring) => ({ transport, ring })));
-
-function config(transport: TransportKind, ring: RingKind): RunConfig {
-  return { transport, ring, seed: 0x5eed, numRuns: 100, timeoutMs: 20_000 };
-}
+const SEED = 0x5eed;
+const TIMEOUT_MS = 20_000;
+const config = (transport: TransportKind, ring: RingKind): RunConfig => runConfig(transport, ring, SEED, TIMEOUT_MS);
 
 describe('datapath checks against the references', () => {
   it.each(deviceChecks.map((c) => [c.id, c] as const))('%s passes the reference device in every configuration', async (_id, check) => {
-    const device = referenceDeviceAdapter();
     const verdicts = [];
-    for (const { transport, ring } of CONFIGS) {
-      const cfg = config(transport, ring);
-      verdicts.push((await runCheck(check, device.name, cfg, deviceContext(device, cfg))).verdict);
-    }
+    for (const { transport, ring } of CONFIGURATIONS) verdicts.push((await runDeviceCheck(check, config(transport, ring))).verdict);
     // Every datapath check applies to the reference device in all four configurations.
-    expect(verdicts).toEqual(CONFIGS.map(() => ({ kind: 'pass' })));
+    expect(verdicts).toEqual(CONFIGURATIONS.map(() => ({ kind: 'pass' })));
   });
 
   it.each(driverChecks.map((c) => [c.id, c] as const))('%s passes the reference driver in every configuration', async (_id, check) => {
-    const driver = referenceDriverAdapter();
     const verdicts = [];
-    for (const { transport, ring } of CONFIGS) {
-      const cfg = config(transport, ring);
-      verdicts.push((await runCheck(check, driver.name, cfg, driverContext(driver, cfg))).verdict);
-    }
-    expect(verdicts).toEqual(CONFIGS.map(() => ({ kind: 'pass' })));
+    for (const { transport, ring } of CONFIGURATIONS) verdicts.push((await runDriverCheck(check, config(transport, ring))).verdict);
+    expect(verdicts).toEqual(CONFIGURATIONS.map(() => ({ kind: 'pass' })));
   });
 });
 
@@ -45,22 +31,18 @@ describe('datapath.device.rx-oversize-no-mrg', () => {
   // a packet in one buffer, which the check once took for part of a frame.
   it('accepts a frame delivered whole into a buffer the device kept from an earlier frame', async () => {
     const check = deviceChecks.find((c) => c.id === 'datapath.device.rx-oversize-no-mrg')!;
-    const device = referenceDeviceAdapter();
-    const cfg: RunConfig = { transport: 'pci', ring: 'split', seed: 7760239, numRuns: 1000, timeoutMs: 20_000 };
-    expect((await runCheck(check, device.name, cfg, deviceContext(device, cfg))).verdict).toEqual({ kind: 'pass' });
+    const cfg: RunConfig = { ...runConfig('pci', 'split', 7760239, TIMEOUT_MS), numRuns: 1000 };
+    expect((await runDeviceCheck(check, cfg)).verdict).toEqual({ kind: 'pass' });
   });
 });
 
 describe('datapath mutants', () => {
   it.each(mutants.map((m) => [m.id, m] as const))('%s is caught by every check it names', async (_id, mutant) => {
-    const cfg = config(mutant.transport ?? 'pci', mutant.ring ?? 'split');
     for (const id of mutant.killedBy) {
-      const verdict =
-        mutant.role === 'device'
-          ? (await runCheck(deviceChecks.find((c) => c.id === id)!, mutant.adapter.name, cfg, deviceContext(mutant.adapter, cfg))).verdict
-          : (await runCheck(driverChecks.find((c) => c.id === id)!, mutant.adapter.name, cfg, driverContext(mutant.adapter, cfg))).verdict;
-      const check = [...deviceChecks, ...driverChecks].find((c) => c.id === id)!;
-      expect(verdict.kind, `${mutant.id} vs ${id}: ${JSON.stringify(verdict)}`).toBe(check.level.startsWith('SHOULD') ? 'non-strict' : 'fail');
+      const target: AreaCheck =
+        mutant.role === 'device' ? { role: 'device', check: deviceChecks.find((c) => c.id === id)! } : { role: 'driver', check: driverChecks.find((c) => c.id === id)! };
+      const { verdict } = await runAgainstMutant(mutant, target, undefined, SEED, TIMEOUT_MS);
+      expect(verdict.kind, `${mutant.id} vs ${id}: ${JSON.stringify(verdict)}`).toBe(killingVerdict(target.check));
     }
   });
 
